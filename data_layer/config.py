@@ -1,0 +1,314 @@
+"""The federation config: aims, KPIs, the indicator catalogue, training policy and thresholds, from one TOML file.
+
+Adding a KPI or an indicator means editing ``federation.toml``, not code. The file is validated at start; an invalid
+file is refused with a message that names the key and says what is wrong.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .db import PROJECT_ROOT
+
+KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
+
+# CQC Single Assessment Framework: the 34 quality statements under each key question.
+QUALITY_STATEMENTS: dict[str, tuple[str, ...]] = {
+    "Safe": (
+        "Learning culture",
+        "Safe systems, pathways and transitions",
+        "Safeguarding",
+        "Involving people to manage risks",
+        "Safe environments",
+        "Safe and effective staffing",
+        "Infection prevention and control",
+        "Medicines optimisation",
+    ),
+    "Effective": (
+        "Assessing needs",
+        "Delivering evidence-based care and treatment",
+        "How staff, teams and services work together",
+        "Supporting people to live healthier lives",
+        "Monitoring and improving outcomes",
+        "Consent to care and treatment",
+    ),
+    "Caring": (
+        "Kindness, compassion and dignity",
+        "Treating people as individuals",
+        "Independence, choice and control",
+        "Responding to people's immediate needs",
+        "Workforce wellbeing and enablement",
+    ),
+    "Responsive": (
+        "Person-centred care",
+        "Care provision, integration and continuity",
+        "Providing information",
+        "Listening to and involving people",
+        "Equity in access",
+        "Equity in experiences and outcomes",
+        "Planning for the future",
+    ),
+    "Well-led": (
+        "Shared direction and culture",
+        "Capable, compassionate and inclusive leaders",
+        "Freedom to speak up",
+        "Workforce equality, diversity and inclusion",
+        "Governance, management and sustainability",
+        "Partnerships and communities",
+        "Learning, improvement and innovation",
+        "Environmental sustainability – sustainable development",
+    ),
+}
+
+# Derived indicators are computed from the raw tables by these named calculations (see data_layer/derived.py).
+DERIVATIONS = (
+    "fft_positive",
+    "fft_negative",
+    "fft_responses_per_1000",
+    "training_compliance",
+    "complaints_acknowledged_in_time",
+    "complaints_resolved_in_time",
+    "significant_events_with_learning",
+    "significant_events_per_10000",
+)
+
+Direction = Literal["higher", "lower", "neutral"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(Strict):
+    suppression_min: int = Field(5, ge=1, description="FFT units with fewer responses than this are not shown")
+    gpps_suppression_min: int = Field(10, ge=1)
+    spc_run_length: int = Field(7, ge=6, le=8)
+    rag_tolerance: float = Field(2.0, ge=0, description="default amber band, in the indicator's units")
+    lapsing_days: int = Field(90, ge=1)
+    trial_limit_points: int = Field(12, ge=2)
+    name_other_practices: bool = Field(
+        True, description="practice leads see other practices named in benchmarks (false: anonymised)"
+    )
+
+
+class Indicator(Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    name: str
+    description: str
+    numerator: str
+    denominator: str
+    unit: Literal["%", "per 1,000", "per 10,000", "count", "rate"] = "%"
+    multiplier: float = Field(100.0, gt=0, description="value = numerator / denominator × multiplier")
+    direction: Direction
+    key_question: Literal["Safe", "Effective", "Caring", "Responsive", "Well-led"]
+    quality_statements: tuple[str, ...] = Field(min_length=1)
+    source: str
+    frequency: Literal["monthly", "quarterly", "annual"] = "monthly"
+    derived: str | None = None
+    courses: tuple[str, ...] = ()  # for training_compliance: which courses count (empty = all required courses)
+    days: int | None = None  # for complaint timeliness: working days allowed
+
+    @field_validator("derived")
+    @classmethod
+    def _known_derivation(cls, v):
+        if v is not None and v not in DERIVATIONS:
+            raise ValueError(f"unknown derivation {v!r}; choose one of: {', '.join(DERIVATIONS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _statements_belong(self):
+        allowed = QUALITY_STATEMENTS[self.key_question]
+        for s in self.quality_statements:
+            if s not in allowed:
+                raise ValueError(
+                    f"quality statement {s!r} is not one of CQC's {self.key_question} statements: {'; '.join(allowed)}"
+                )
+        return self
+
+    @property
+    def is_proportion(self) -> bool:
+        return self.unit == "%"
+
+
+class KPI(Strict):
+    indicator: str
+    target: float | None = None
+    tolerance: float | None = Field(None, ge=0)
+
+
+class Aim(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    title: str
+    summary: str = ""
+    kpis: tuple[KPI, ...] = Field(min_length=1)
+
+
+class Course(Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    name: str
+    subject: str
+    level: int | None = None
+    renewal_months: int = Field(gt=0)
+    core_skills: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+class Requirement(Strict):
+    course: str
+    roles: tuple[str, ...] = Field(min_length=1)
+    hours: float | None = Field(None, gt=0)
+    window_months: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _hours_with_window(self):
+        if (self.hours is None) != (self.window_months is None):
+            raise ValueError("hours and window_months go together: an hours requirement needs its rolling window")
+        return self
+
+
+class TrainingPolicy(Strict):
+    roles: tuple[str, ...] = Field(min_length=1)
+    courses: tuple[Course, ...] = Field(min_length=1)
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self):
+        codes = [c.code for c in self.courses]
+        dupes = {c for c in codes if codes.count(c) > 1}
+        if dupes:
+            raise ValueError(f"course codes must be unique; repeated: {', '.join(sorted(dupes))}")
+        for i, r in enumerate(self.requirements):
+            if r.course not in codes:
+                raise ValueError(f"requirements[{i}].course {r.course!r} is not a course in training.courses")
+            for role in r.roles:
+                if role not in self.roles:
+                    raise ValueError(f"requirements[{i}].roles: {role!r} is not in training.roles")
+        return self
+
+    def course(self, code: str) -> Course:
+        return next(c for c in self.courses if c.code == code)
+
+
+class FederationConfig(Strict):
+    name: str
+    short_name: str
+    mission: str = ""
+    thresholds: Thresholds = Thresholds()
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    aims: tuple[Aim, ...] = Field(min_length=1)
+    training: TrainingPolicy
+
+    @model_validator(mode="after")
+    def _cross_references(self):
+        codes = [i.code for i in self.indicators]
+        dupes = {c for c in codes if codes.count(c) > 1}
+        if dupes:
+            raise ValueError(f"indicator codes must be unique; repeated: {', '.join(sorted(dupes))}")
+        course_codes = {c.code for c in self.training.courses}
+        for i, ind in enumerate(self.indicators):
+            for c in ind.courses:
+                if c not in course_codes:
+                    raise ValueError(f"indicators[{i}] ({ind.code}).courses: {c!r} is not a course in training.courses")
+            if ind.derived in ("complaints_acknowledged_in_time", "complaints_resolved_in_time") and not ind.days:
+                raise ValueError(f"indicators[{i}] ({ind.code}): derivation {ind.derived} needs `days`")
+        ids = [a.id for a in self.aims]
+        if len(set(ids)) != len(ids):
+            raise ValueError("aim ids must be unique")
+        for a_i, aim in enumerate(self.aims):
+            for k_i, kpi in enumerate(aim.kpis):
+                if kpi.indicator not in codes:
+                    raise ValueError(
+                        f"aims[{a_i}] ({aim.id}).kpis[{k_i}].indicator: {kpi.indicator!r} is not in the indicator catalogue"
+                    )
+        return self
+
+    # -- lookups -------------------------------------------------------------------------------------------------
+    def indicator(self, code: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        raise KeyError(f"unknown indicator {code!r}")
+
+    @property
+    def indicator_codes(self) -> tuple[str, ...]:
+        return tuple(i.code for i in self.indicators)
+
+    def kpi_rows(self) -> list[dict]:
+        """Every (aim, KPI) pair with the indicator's attributes and the effective tolerance."""
+        rows = []
+        for order, aim in enumerate(self.aims, start=1):
+            for kpi in aim.kpis:
+                ind = self.indicator(kpi.indicator)
+                rows.append(
+                    {
+                        "aim_order": order,
+                        "aim_id": aim.id,
+                        "aim": aim.title,
+                        "indicator_code": ind.code,
+                        "indicator": ind.name,
+                        "unit": ind.unit,
+                        "direction": ind.direction,
+                        "key_question": ind.key_question,
+                        "target": kpi.target,
+                        "tolerance": kpi.tolerance if kpi.tolerance is not None else self.thresholds.rag_tolerance,
+                    }
+                )
+        return rows
+
+    def targets(self) -> dict[str, tuple[float | None, float]]:
+        """The target and tolerance per indicator (the first aim that sets a target wins)."""
+        out: dict[str, tuple[float | None, float]] = {}
+        for row in self.kpi_rows():
+            if row["indicator_code"] not in out or out[row["indicator_code"]][0] is None:
+                out[row["indicator_code"]] = (row["target"], row["tolerance"])
+        return out
+
+
+class ConfigError(Exception):
+    """The federation config could not be used; the message says which key and why."""
+
+
+DEFAULT_CONFIG = PROJECT_ROOT / "federation.toml"
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("FEDERATION_CONFIG") or DEFAULT_CONFIG)
+
+
+def _format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"The federation config {path} is not valid:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, path: Path | str = "<text>") -> FederationConfig:
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The federation config {path} is not valid TOML: {exc}") from exc
+    try:
+        return FederationConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(path, exc)) from exc
+
+
+def load_config(path: Path | str | None = None) -> FederationConfig:
+    path = Path(path) if path else config_path()
+    return _load_cached(str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, _mtime: float) -> FederationConfig:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"The federation config {p} does not exist (set FEDERATION_CONFIG to its path).")
+    return parse_config(p.read_text(encoding="utf-8"), p)

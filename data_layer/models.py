@@ -1,0 +1,256 @@
+"""Database models: what the federation stores.
+
+Every table that holds imported facts has a natural key with a unique constraint (so a re-import updates rather than
+duplicates) and a ``batch_id`` naming the import batch it came from (so every number can name its source).
+The indicator catalogue, courses and training requirements are not tables: they live in the federation config.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Index,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ImportBatch(Base):
+    """One file (or one demo build) loaded into the database."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_new: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    imported_by: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_import_batches_kind_at", "kind", "imported_at"),)
+
+
+class Practice(Base):
+    __tablename__ = "practices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)  # ODS code, e.g. G82002
+    name: Mapped[str] = mapped_column(String(200))
+    pcn: Mapped[str | None] = mapped_column(String(200))
+    list_size: Mapped[int | None] = mapped_column(Integer)
+    contract_type: Mapped[str | None] = mapped_column(String(10))  # GMS / PMS / APMS
+    cqc_location_id: Mapped[str | None] = mapped_column(String(20))
+    cqc_overall: Mapped[str | None] = mapped_column(String(30))
+    cqc_safe: Mapped[str | None] = mapped_column(String(30))
+    cqc_effective: Mapped[str | None] = mapped_column(String(30))
+    cqc_caring: Mapped[str | None] = mapped_column(String(30))
+    cqc_responsive: Mapped[str | None] = mapped_column(String(30))
+    cqc_well_led: Mapped[str | None] = mapped_column(String(30))
+    cqc_rating_date: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        CheckConstraint("list_size IS NULL OR list_size >= 0", name="list_size_not_negative"),
+        CheckConstraint("contract_type IS NULL OR contract_type IN ('GMS','PMS','APMS')", name="contract_type_known"),
+    )
+
+
+class IndicatorValue(Base):
+    """One indicator for one practice over one period. Derived indicators (FFT, training, complaints) are stored here
+    too, computed from the raw tables, so every view reads one table through one engine."""
+
+    __tablename__ = "indicator_values"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    lower_ci: Mapped[float | None] = mapped_column(Float)
+    upper_ci: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("indicator_code", "practice_id", "period_start", name="uq_indicator_values_natural_key"),
+        CheckConstraint("period_end >= period_start", name="period_ordered"),
+        CheckConstraint("numerator IS NULL OR numerator >= 0", name="numerator_not_negative"),
+        CheckConstraint("denominator IS NULL OR denominator >= 0", name="denominator_not_negative"),
+        Index("ix_indicator_values_code_period", "indicator_code", "period_start"),
+        Index("ix_indicator_values_practice", "practice_id"),
+    )
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_code: Mapped[str] = mapped_column(String(40), unique=True)  # the practice's own staff id
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (Index("ix_staff_practice", "practice_id"),)
+
+
+class TrainingCompletion(Base):
+    __tablename__ = "training_completions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    course: Mapped[str] = mapped_column(String(40))  # course code from the federation config
+    completed_on: Mapped[date] = mapped_column(Date)
+    hours: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(100))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("staff_id", "course", "completed_on", name="uq_training_completions_natural_key"),
+        CheckConstraint("hours IS NULL OR hours >= 0", name="hours_not_negative"),
+        Index("ix_training_completions_staff", "staff_id"),
+    )
+
+
+class FFTResponse(Base):
+    """One patient's Friends and Family Test answer. ``scale`` keeps the current six-point question ('current') apart
+    from the pre-2020 'how likely to recommend' question ('legacy'): they are never mixed in one percentage."""
+
+    __tablename__ = "fft_responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    response_key: Mapped[str] = mapped_column(String(64))  # source id, or a hash of the row when the source has none
+    response_date: Mapped[date] = mapped_column(Date)
+    scale: Mapped[str] = mapped_column(String(10))
+    rating: Mapped[int] = mapped_column(Integer)  # category id 1-6 on its scale (6 = don't know)
+    comment: Mapped[str | None] = mapped_column(Text)
+    comment_2: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str | None] = mapped_column(String(20))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("practice_id", "response_key", name="uq_fft_responses_natural_key"),
+        CheckConstraint("rating BETWEEN 1 AND 6", name="rating_on_scale"),
+        CheckConstraint("scale IN ('current','legacy')", name="scale_known"),
+        Index("ix_fft_responses_practice_date", "practice_id", "response_date"),
+    )
+
+
+class FFTMonthlyCount(Base):
+    """Aggregated FFT counts for a practice-month, as NHS England publishes them."""
+
+    __tablename__ = "fft_monthly_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    scale: Mapped[str] = mapped_column(String(10), default="current")
+    very_good: Mapped[int] = mapped_column(Integer, default=0)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+    neither: Mapped[int] = mapped_column(Integer, default=0)
+    poor: Mapped[int] = mapped_column(Integer, default=0)
+    very_poor: Mapped[int] = mapped_column(Integer, default=0)
+    dont_know: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    mode_sms: Mapped[int | None] = mapped_column(Integer)
+    mode_online: Mapped[int | None] = mapped_column(Integer)
+    mode_paper: Mapped[int | None] = mapped_column(Integer)
+    mode_telephone: Mapped[int | None] = mapped_column(Integer)
+    mode_other: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("practice_id", "month", "scale", name="uq_fft_monthly_counts_natural_key"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(100))
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("practice_id", "reference", name="uq_complaints_natural_key"),
+        Index("ix_complaints_practice_received", "practice_id", "received_on"),
+    )
+
+
+class SignificantEvent(Base):
+    __tablename__ = "significant_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(64))
+    event_date: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(100))
+    learning: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("practice_id", "reference", name="uq_significant_events_natural_key"),
+        Index("ix_significant_events_practice_date", "practice_id", "event_date"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    practices: Mapped[list["UserPractice"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    __table_args__ = (
+        CheckConstraint("role IN ('admin','board','practice_lead','viewer')", name="role_known"),
+    )
+
+
+class UserPractice(Base):
+    __tablename__ = "user_practices"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class AuditEvent(Base):
+    """Append-only: rows are inserted, never updated or deleted by the application."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(40))
+    practice_code: Mapped[str | None] = mapped_column(String(10))
+    detail: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
+class AppMeta(Base):
+    """Small key/value facts about this database (e.g. whether it holds the fictional demo federation)."""
+
+    __tablename__ = "app_meta"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
