@@ -139,6 +139,7 @@ class KPI(Strict):
     indicator: str
     target: float | None = None
     tolerance: float | None = Field(None, ge=0)
+    headline: bool = False  # shown as a headline figure at the top of the overview
 
 
 class Aim(Strict):
@@ -256,6 +257,7 @@ class FederationConfig(Strict):
                         "key_question": ind.key_question,
                         "target": kpi.target,
                         "tolerance": kpi.tolerance if kpi.tolerance is not None else self.thresholds.rag_tolerance,
+                        "headline": kpi.headline,
                     }
                 )
         return rows

@@ -1,0 +1,39 @@
+"""Federation governance dashboard: the entry point (`streamlit run dashboard.py`).
+
+Sets up the page, makes sure there is data, works out who is looking, draws the shared sidebar filters and runs the
+page the viewer chose from those their role may use.
+"""
+import streamlit as st
+
+from data_layer.config import ConfigError
+from ui import state, theme
+from ui.auth import current_viewer
+from ui.navigation import pages_for
+
+st.set_page_config(page_title="Federation governance dashboard", page_icon=":material/health_and_safety:",
+                   layout="wide")
+st.markdown(theme.CSS, unsafe_allow_html=True)
+
+try:
+    cfg = state.config()
+except ConfigError as exc:
+    st.error("The federation config could not be loaded, so the dashboard cannot start.")
+    st.code(str(exc), language=None)
+    st.stop()
+
+state.ensure_data()
+viewer = current_viewer()
+
+sections: dict[str, list] = {}
+for spec in pages_for(viewer.role):
+    sections.setdefault(spec.section, []).append(
+        st.Page(str(spec.file), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                default=spec.url_path == "overview"))
+page = st.navigation(sections)
+
+with st.sidebar:
+    st.markdown(f"### {cfg.name}")
+    st.caption(f"Signed in as **{viewer.name or viewer.email}** · {viewer.label}")
+st.session_state["filters"] = state.sidebar_filters(viewer)
+st.session_state["viewer"] = viewer
+page.run()

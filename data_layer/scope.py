@@ -1,0 +1,64 @@
+"""Who is looking: the viewer's role and practices, passed to every query so a page cannot forget it.
+
+Roles (see the access issue):
+* admin — everything, plus imports, users and the audit log;
+* board — every practice, all pages and exports, no imports;
+* practice_lead — federation aggregates and benchmarks for all practices (other practices named or anonymised by
+  config), but person-level and free-text data only for their own practice(s);
+* viewer — aggregates only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["admin", "board", "practice_lead", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "board", "practice_lead", "viewer")
+ROLE_LABELS = {"admin": "Administrator", "board": "Board member", "practice_lead": "Practice lead", "viewer": "Viewer"}
+
+
+class AccessDenied(Exception):
+    """The viewer asked for data their role does not allow."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    email: str
+    role: Role
+    practice_codes: tuple[str, ...] = field(default_factory=tuple)
+    name: str = ""
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}")
+
+    @property
+    def sees_all_people(self) -> bool:
+        return self.role in ("admin", "board")
+
+    def person_level_practices(self, all_codes) -> tuple[str, ...]:
+        """Practices whose staff names, training records, comments and complaint details this viewer may see."""
+        if self.sees_all_people:
+            return tuple(all_codes)
+        if self.role == "practice_lead":
+            return tuple(c for c in all_codes if c in self.practice_codes)
+        return ()
+
+    def may_see_people(self, practice_code: str) -> bool:
+        return self.sees_all_people or (self.role == "practice_lead" and practice_code in self.practice_codes)
+
+    def require_people(self, practice_codes) -> None:
+        blocked = [c for c in practice_codes if not self.may_see_people(c)]
+        if blocked:
+            raise AccessDenied(f"{self.email} may not see person-level data for {', '.join(blocked)}")
+
+    @property
+    def may_import(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+SYSTEM = Viewer(email="system", role="admin", name="System")

@@ -1,0 +1,28 @@
+"""Cached calls into the data layer. Every cache takes the viewer and the filters as arguments (never reads the user
+inside), and is bounded by ttl and max_entries so memory cannot grow without limit."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import engine as calc
+from data_layer.demo import is_demo
+from data_layer.scope import Viewer
+from ui.state import config, database
+
+TTL = 300
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def kpi_results(viewer: Viewer, filters: calc.Filters) -> dict[str, calc.KPIResult]:
+    return calc.kpi_results(database(), config(), viewer, filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def scorecard(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
+    return calc.scorecard(config(), kpi_results(viewer, filters))
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def demo_database() -> bool:
+    return is_demo(database())

@@ -1,0 +1,126 @@
+"""Session-wide things every page needs: the database, the config, who is looking, and the sidebar filters.
+
+Filters live in ``st.session_state`` (so they survive page switches) and are mirrored into the URL query string, so a
+copied link opens the same view.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import engine as calc
+from data_layer.config import FederationConfig, load_config
+from data_layer.db import get_engine, is_empty
+from data_layer.scope import Viewer
+
+WINDOWS = {12: "Last 12 months", 24: "Last 24 months", 36: "Last 36 months", 60: "Last 60 months"}
+
+
+@st.cache_resource(show_spinner=False)
+def database():
+    return get_engine()
+
+
+def config() -> FederationConfig:
+    return load_config()  # cached inside the data layer by file and modification time
+
+
+def ensure_data() -> None:
+    """First start on an empty database: build the demo federation, with progress, so the app opens on real views."""
+    engine = database()
+    if not is_empty(engine):
+        return
+    from data_layer import demo
+
+    with st.status("First start: building the demo federation (fictional practices and figures)…", expanded=True) as s:
+        summary = demo.build(engine, config(), progress=st.write)
+        s.update(label=f"Demo federation ready: {summary.practices} practices, {summary.fft_responses:,} FFT responses",
+                 state="complete", expanded=False)
+    st.cache_data.clear()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Filters, kept in the URL
+# ---------------------------------------------------------------------------------------------------------------
+def _from_url() -> dict:
+    q = st.query_params
+    out = {}
+    if q.get("practice"):
+        out["f_practices"] = [c for c in q.get("practice").split(",") if c]
+    if q.get("pcn"):
+        out["f_pcn"] = q.get("pcn")
+    if q.get("end"):
+        out["f_end"] = q.get("end")
+    if q.get("months"):
+        try:
+            out["f_months"] = int(q.get("months"))
+        except ValueError:
+            pass
+    return out
+
+
+def _to_url() -> None:
+    params = {}
+    if st.session_state.get("f_practices"):
+        params["practice"] = ",".join(st.session_state["f_practices"])
+    if st.session_state.get("f_pcn") and st.session_state["f_pcn"] != "All PCNs":
+        params["pcn"] = st.session_state["f_pcn"]
+    if st.session_state.get("f_end"):
+        params["end"] = st.session_state["f_end"]
+    if st.session_state.get("f_months") and st.session_state["f_months"] != 36:
+        params["months"] = str(st.session_state["f_months"])
+    current = {k: st.query_params.get(k) for k in ("practice", "pcn", "end", "months") if st.query_params.get(k)}
+    if current != params:
+        st.query_params.clear()
+        st.query_params.update(params)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def practice_list(viewer: Viewer) -> pd.DataFrame:
+    return calc.practices(database(), viewer, config())
+
+
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def periods() -> list[date]:
+    return calc.available_periods(database())
+
+
+def sidebar_filters(viewer: Viewer) -> calc.Filters:
+    """Draw the shared filters (practice, PCN, period) in the sidebar and return them."""
+    if not st.session_state.get("_filters_loaded"):
+        for k, v in _from_url().items():
+            st.session_state[k] = v
+        st.session_state["_filters_loaded"] = True
+    plist = practice_list(viewer)
+    months = periods()
+    month_labels = [pd.Timestamp(d).strftime("%Y-%m") for d in months]
+    with st.sidebar:
+        st.markdown("**Filters**")
+        pcns = ["All PCNs", *sorted(plist["pcn"].dropna().unique())]
+        if st.session_state.get("f_pcn") not in pcns:
+            st.session_state["f_pcn"] = "All PCNs"
+        pcn = st.selectbox("Primary care network", pcns, key="f_pcn")
+        in_pcn = plist if pcn == "All PCNs" else plist[plist["pcn"] == pcn]
+        names = dict(zip(in_pcn["code"], in_pcn["display_name"]))
+        st.session_state["f_practices"] = [c for c in st.session_state.get("f_practices", []) if c in names]
+        chosen = st.multiselect("Practice", list(names), format_func=lambda c: f"{names[c]} ({c})",
+                                key="f_practices", placeholder="All practices")
+        if month_labels:
+            if st.session_state.get("f_end") not in month_labels:
+                st.session_state["f_end"] = month_labels[-1]
+            end_label = st.selectbox("Period up to", month_labels[::-1], key="f_end",
+                                     format_func=lambda s: pd.Timestamp(s + "-01").strftime("%B %Y"))
+        else:
+            end_label = None
+        if st.session_state.get("f_months") not in WINDOWS:
+            st.session_state["f_months"] = 36
+        window = st.selectbox("History shown", list(WINDOWS), key="f_months", format_func=WINDOWS.get)
+    _to_url()
+    return calc.Filters(
+        practice_codes=tuple(chosen),
+        pcn=None if pcn == "All PCNs" else pcn,
+        period_end=pd.Timestamp(end_label + "-01").date() if end_label else None,
+        months=int(window),
+    )

@@ -1,0 +1,29 @@
+"""NHS identity colours and the RAG / Making Data Count palette (always paired with words or symbols)."""
+
+NHS_BLUE = "#005EB8"
+NHS_DARK_BLUE = "#003087"
+NHS_BRIGHT_BLUE = "#0072CE"
+NHS_LIGHT_BLUE = "#41B6E6"
+NHS_AQUA_GREEN = "#00A499"
+NHS_GREEN = "#009639"
+NHS_WARM_YELLOW = "#FFB81C"
+NHS_ORANGE = "#ED8B00"
+NHS_RED = "#DA291C"
+NHS_DARK_GREY = "#425563"
+NHS_MID_GREY = "#768692"
+NHS_PALE_GREY = "#E8EDEE"
+TEXT = "#212B32"
+
+RAG_COLOURS = {"green": NHS_GREEN, "amber": NHS_WARM_YELLOW, "red": NHS_RED, "none": NHS_MID_GREY}
+# Making Data Count: blue improvement, orange concern, grey common cause.
+MDC_COLOURS = {"improvement": NHS_BLUE, "concern": NHS_ORANGE, "common cause": NHS_MID_GREY,
+               "neutral special cause": "#490092"}
+
+CSS = """
+<style>
+h1, h2, h3 { color: #003087; }
+[data-testid="stMetricLabel"] p { font-weight: 600; }
+.fed-banner { background: #FFB81C; color: #212B32; padding: 0.5rem 0.9rem; border-radius: 4px; font-weight: 600; }
+.fed-muted { color: #425563; font-size: 0.9rem; }
+</style>
+"""
