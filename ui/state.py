@@ -12,15 +12,20 @@ import streamlit as st
 
 from data_layer import engine as calc
 from data_layer.config import FederationConfig, load_config
-from data_layer.db import get_engine, is_empty
+from data_layer.db import database_url, get_engine, is_empty
 from data_layer.scope import Viewer
 
 WINDOWS = {12: "Last 12 months", 24: "Last 24 months", 36: "Last 36 months", 60: "Last 60 months"}
 
 
 @st.cache_resource(show_spinner=False)
+def _database(url: str):
+    return get_engine(url)
+
+
 def database():
-    return get_engine()
+    """The shared engine for DATABASE_URL (keyed by URL, so tests can point the app at another database)."""
+    return _database(database_url())
 
 
 def config() -> FederationConfig:

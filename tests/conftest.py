@@ -1,0 +1,113 @@
+"""Shared fixtures: databases on both backends.
+
+SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). Each test that writes gets a fresh, empty
+database; the demo federation is built once per backend per session and must only be read.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from data_layer.config import load_config
+from data_layer.db import dispose_engines, get_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_NHS = ROOT.parent / "shared" / "data" / "nhs"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _pg_admin():
+    url = make_url(PG_URL)
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"), url
+
+
+class FreshDatabases:
+    """Creates empty databases and drops them again at the end."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp = tmp_path_factory
+        self.created: list[str] = []
+
+    def url(self, backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp.mktemp('db') / 'federation.db'}"
+        admin, url = _pg_admin()
+        name = f"fedtest_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self):
+        if not self.created:
+            return
+        dispose_engines()
+        admin, _ = _pg_admin()
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_databases(tmp_path_factory):
+    dbs = FreshDatabases(tmp_path_factory)
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(ROOT / "federation.toml")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def empty_url(fresh_databases, backend):
+    """URL of a new, empty database on each backend."""
+    return fresh_databases.url(backend)
+
+
+@pytest.fixture
+def empty_engine(empty_url):
+    """A new database with the schema at the newest revision."""
+    return get_engine(empty_url)
+
+
+_demo_urls: dict[str, str] = {}
+
+
+@pytest.fixture
+def demo_url(fresh_databases, backend, config):
+    """URL of a database holding the demo federation (built once per backend; read it, never change it)."""
+    if backend not in _demo_urls:
+        from data_layer import demo
+
+        url = fresh_databases.url(backend)
+        demo.build(get_engine(url), config)
+        _demo_urls[backend] = url
+    return _demo_urls[backend]
+
+
+@pytest.fixture
+def demo_engine(demo_url):
+    return get_engine(demo_url)
+
+
+@pytest.fixture
+def app_env(demo_url, monkeypatch):
+    """Point the Streamlit app (run in-process by AppTest) at the demo database."""
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    monkeypatch.chdir(ROOT)
+    return demo_url
