@@ -617,8 +617,10 @@ def spc(
     * NaN values are dropped first; the moving ranges then join the points either side of a gap.
     * mean; moving ranges mR_i = |x_i - x_(i-1)| within the segment; mean mR.
     * Outlier screening, as NHSRplotthedots does by default (``screen_outliers = TRUE``): moving ranges that are not
-      below 3.267 x mean mR are dropped and the mean mR is recalculated once. (A segment whose moving ranges are all
-      0 keeps mean mR = 0 and limits equal to the mean; the R code would give NaN limits there.)
+      below 3.267 x mean mR are dropped and the mean mR is recalculated once. Two degenerate cases differ from the
+      R code: a segment whose moving ranges are all 0 keeps mean mR = 0 and limits equal to the mean (R: NaN limits);
+      and if screening would leave only zero moving ranges (e.g. counts 0,0,0,0,0,1) the unscreened mean mR is kept,
+      because zero-width limits would flag every point (R: every point "outside limits").
     * limits = mean +/- 2.66 x mean mR; near-limit lines = mean +/- 1.773 x mean mR (2/3 of the way).
 
     Rules (each evaluated within a segment; a run never crosses a rebase):
@@ -685,9 +687,13 @@ def spc(
         m = float(ys.mean())
         mr = np.abs(np.diff(ys))
         if len(mr):
-            amr = float(mr.mean())
-            screened = mr[mr < SPC_MR_SCREEN * amr]
+            raw_amr = float(mr.mean())
+            screened = mr[mr < SPC_MR_SCREEN * raw_amr]
             amr = float(screened.mean()) if len(screened) else 0.0
+            if amr == 0.0 and raw_amr > 0.0:
+                # screening left only zero moving ranges (e.g. counts 0,0,0,0,0,1): zero-width limits would make
+                # every point "outside limits"; keep the unscreened mean mR instead.
+                amr = raw_amr
         else:
             amr = np.nan
         mean[pos] = m
