@@ -111,3 +111,19 @@ def app_env(demo_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", demo_url)
     monkeypatch.chdir(ROOT)
     return demo_url
+
+
+@pytest.fixture(autouse=True)
+def _apptest_uses_st_navigation(monkeypatch):
+    """AppTest (Streamlit 1.67) resets ``PagesManager.uses_pages_directory`` before every run and, because our pages
+    live in ``pages/``, re-runs take the old pages-directory path: the page script runs alone, without the
+    entry point's sidebar. The real server keeps the flag False once ``st.navigation`` is called, so tests do the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
