@@ -6,8 +6,8 @@ page the viewer chose from those their role may use.
 import streamlit as st
 
 from data_layer.config import ConfigError
-from ui import state, theme
-from ui.auth import current_viewer
+from ui import data, state, theme
+from ui.auth import auth_configured, current_viewer, sign_out_button
 from ui.navigation import pages_for
 
 st.set_page_config(page_title="Federation governance dashboard", page_icon=":material/health_and_safety:",
@@ -21,8 +21,9 @@ except ConfigError as exc:
     st.code(str(exc), language=None)
     st.stop()
 
-state.ensure_data()
-viewer = current_viewer()
+if not auth_configured():
+    state.ensure_data()  # first start without sign-in: the demo federation (never over a production database)
+viewer = current_viewer(demo_database=data.demo_database())
 
 sections: dict[str, list] = {}
 for spec in pages_for(viewer.role):
@@ -33,7 +34,10 @@ page = st.navigation(sections)
 
 with st.sidebar:
     st.markdown(f"### {cfg.name}")
-    st.caption(f"Signed in as **{viewer.name or viewer.email}** · {viewer.label}")
+    st.caption(f"Signed in as **{viewer.name or viewer.email}** · {viewer.label}"
+               + (f" · {', '.join(viewer.practice_codes)}" if viewer.practice_codes else ""))
 st.session_state["filters"] = state.sidebar_filters(viewer)
+with st.sidebar:
+    sign_out_button()
 st.session_state["viewer"] = viewer
 page.run()

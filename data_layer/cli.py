@@ -81,7 +81,51 @@ def cmd_status(args) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable] = {}
+def cmd_users(args) -> int:
+    from .users import UserError, list_users, remove_user, save_user
+
+    engine = get_engine()
+    actor = args.actor or "cli"
+    try:
+        if args.action == "add":
+            practices = [c for group in (args.practice or []) for c in group.split(",")]
+            outcome = save_user(engine, args.email, args.role, practices, name=args.name, actor=actor)
+            print(f"User {args.email.strip().lower()} {outcome}: {args.role}"
+                  + (f" for {', '.join(sorted(set(p.strip().upper() for p in practices)))}" if practices else ""))
+        elif args.action == "remove":
+            remove_user(engine, args.email, actor=actor)
+            print(f"User {args.email.strip().lower()} removed")
+        else:
+            users = list_users(engine)
+            if args.json:
+                print(users.to_json(orient="records", indent=2))
+            elif users.empty:
+                print("No users yet. Add one: python -m data_layer users add EMAIL --role admin")
+            else:
+                print(users.to_string(index=False))
+    except UserError as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
+
+
+def _register_users(sub) -> None:
+    p = sub.add_parser("users", help="add, change, remove and list the people who may sign in")
+    users = p.add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="add a user, or change an existing user's role and practices")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=["admin", "board", "practice_lead", "viewer"])
+    add.add_argument("--practice", action="append", metavar="CODE", help="practice code (repeat, or comma-separate)")
+    add.add_argument("--name")
+    rm = users.add_parser("remove", help="remove a user")
+    rm.add_argument("email")
+    ls = users.add_parser("list", help="list users")
+    ls.add_argument("--json", action="store_true")
+    for q in (add, rm, ls):
+        q.add_argument("--as", dest="actor", metavar="EMAIL", help="who is making the change (for the audit log)")
+    p.set_defaults(func=cmd_users)
+
+
+COMMANDS: dict[str, Callable] = {"users": _register_users}
 
 
 def build_parser() -> argparse.ArgumentParser:

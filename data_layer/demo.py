@@ -539,6 +539,12 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
         conn.execute(insert(m.AppMeta).values(key=DEMO_FLAG, value=datetime.now(timezone.utc).isoformat()))
     timings["write"] = time.perf_counter() - t1
 
+    from .audit import record
+    from .users import add_demo_users
+
+    add_demo_users(engine)
+    record(engine, "demo builder", "demo_built", None, f"seed {seed}, {n_practices} practices, {months} months")
+
     t2 = time.perf_counter()
     say("Calculating derived indicators (FFT, training, complaints, significant events)…")
     derived_rows = refresh_derived(engine, config)

@@ -1,0 +1,33 @@
+"""Audit log: sign-ins, imports, exports and user changes (administrators only), searchable and downloadable."""
+from datetime import date, timedelta
+
+import streamlit as st
+
+from data_layer import audit
+from ui import state
+from ui.guard import page_context
+
+viewer, filters = page_context(__file__)
+
+st.title("Audit log")
+st.caption("Every sign-in, import, export and change of user or role, newest first. The log is append-only.")
+
+c1, c2, c3 = st.columns([2, 1, 2])
+text = c1.text_input("Search (person, practice or detail)")
+action = c2.selectbox("Action", ["All", *audit.ACTIONS], format_func=lambda a: a.replace("_", " ").capitalize())
+chosen = c3.date_input("Between", value=(date.today() - timedelta(days=90), date.today()), format="DD/MM/YYYY")
+since = chosen[0] if len(chosen) > 0 else None
+until = chosen[1] if len(chosen) > 1 else None  # while only the first date is picked, search from it onwards
+
+events = audit.search(state.database(), viewer, text=text.strip(), action=None if action == "All" else action,
+                      since=since, until=until)
+if events.empty:
+    st.info("No events match the search.")
+else:
+    st.dataframe(events, hide_index=True, width="stretch",
+                 column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm"),
+                                "actor": "Who", "action": "Action", "practice_code": "Practice",
+                                "detail": "Detail"})
+    st.caption(f"{len(events):,} events shown.")
+st.download_button("Download these events (CSV)", audit.to_csv(events), file_name="audit_log.csv", mime="text/csv",
+                   icon=":material/download:", disabled=events.empty)
