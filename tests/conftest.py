@@ -127,3 +127,13 @@ def _apptest_uses_st_navigation(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    """Tests point the app at different databases; the app's caches are per process (one database in production)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
