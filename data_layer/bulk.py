@@ -37,14 +37,26 @@ def _python_value(v):
     return v
 
 
+def _column_values(s: pd.Series) -> list:
+    """One column as plain Python values, converted a column at a time (value-by-value conversion is ~5× slower)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        dates = s.dt.date.astype(object)
+        return dates.where(s.notna(), None).tolist()
+    if pd.api.types.is_bool_dtype(s) and not s.isna().any():
+        return s.astype(bool).tolist()
+    if pd.api.types.is_integer_dtype(s) and not s.isna().any():
+        return s.astype("int64").tolist()
+    if pd.api.types.is_float_dtype(s):
+        return s.astype(object).where(s.notna(), None).tolist()
+    values = s.astype(object).where(s.notna(), None).tolist()
+    if any(isinstance(v, (pd.Timestamp, np.generic)) for v in values[:1000]) or (
+            len(values) > 1000 and any(isinstance(v, (pd.Timestamp, np.generic)) for v in values)):
+        values = [_python_value(v) for v in values]
+    return values
+
+
 def frame_records(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
-    cols = []
-    for c in columns:
-        s = df[c]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            cols.append([None if pd.isna(x) else x.date() for x in s])
-        else:
-            cols.append([_python_value(x) for x in s.astype(object)])
+    cols = [_column_values(df[c]) for c in columns]
     return list(zip(*cols)) if cols else []
 
 
@@ -53,20 +65,22 @@ def insert_frame(conn: Connection, table: Table, df: pd.DataFrame, chunk_rows: i
     if df.empty:
         return 0
     columns = [c for c in df.columns if c in table.c]
+    col_sql = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection  # the DBAPI connection, in the caller's transaction
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection  # psycopg 3 connection, same transaction
-        col_sql = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur:
             with cur.copy(f'COPY "{table.name}" ({col_sql}) FROM STDIN') as copy:
                 for start in range(0, len(df), chunk_rows):
                     for record in frame_records(df.iloc[start : start + chunk_rows], columns):
                         copy.write_row(record)
     else:
-        stmt = insert(table)
-        for start in range(0, len(df), chunk_rows):
-            part = df.iloc[start : start + chunk_rows]
-            records = frame_records(part, columns)
-            conn.execute(stmt, [dict(zip(columns, r)) for r in records])
+        sql = f'INSERT INTO "{table.name}" ({col_sql}) VALUES ({", ".join("?" for _ in columns)})'
+        cur = raw.cursor()
+        try:
+            for start in range(0, len(df), chunk_rows):
+                cur.executemany(sql, frame_records(df.iloc[start : start + chunk_rows], columns))
+        finally:
+            cur.close()
     return len(df)
 
 
