@@ -1,0 +1,574 @@
+"""Patient feedback: Friends and Family Test results, comments with theme tags, and complaints.
+
+Every function takes the viewer. Aggregates (FFT counts and percentages, theme counts, complaint volumes and
+response times) are for every role; patients' comments and complaint details are read only for the viewer's
+person-level practices and are redacted with ``privacy.redact_for`` before they leave this module.
+
+FFT counts come from ``derived.fft_monthly`` (the same counts the stored FFT_POSITIVE / FFT_NEGATIVE indicators are
+made from), percentages from ``analytics.fft_percentages``, intervals from ``analytics.wilson_interval``, and
+small numbers are hidden with ``analytics.suppress_small_counts``. The current six-answer question and the old
+"how likely are you to recommend" question are separate series and never share a percentage.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, case, func, or_, select
+
+from . import engine as calc
+from . import models as m
+from .analytics import (FFT_CATEGORIES, compare_with_benchmark, fft_percentages, funnel_position,
+                        suppress_small_counts, wilson_interval)
+from .config import FederationConfig
+from .db import tuples
+from .derived import _working_days, fft_monthly, month_start
+from .privacy import redact_for
+from .scope import Viewer
+
+SCALES = ("current", "legacy")
+ANSWER_WORDS = {
+    "current": {1: "Very good", 2: "Good", 3: "Neither good nor poor", 4: "Poor", 5: "Very poor", 6: "Don't know"},
+    "legacy": {1: "Extremely likely", 2: "Likely", 3: "Neither likely nor unlikely", 4: "Unlikely",
+               5: "Extremely unlikely", 6: "Don't know"},
+}
+SCALE_WORDS = {"current": "Current question (how was your experience)",
+               "legacy": "Old question (how likely to recommend)"}
+MODES = ("SMS", "Online", "Paper", "Telephone", "Other")
+SENTIMENT = {1: "positive", 2: "positive", 3: "neutral", 4: "negative", 5: "negative", 6: "don't know"}
+
+# Theme tags for comments: a comment carries a theme when its text (either answer, any case) contains one of the
+# theme's phrases. Declared as data so a federation can tune the wording without touching the logic; phrases are
+# plain lower-case substrings (the same test runs in SQL for counts and filters, and in Python for the tags shown).
+THEMES: dict[str, tuple[str, ...]] = {
+    "Staff attitude": ("rude", "dismissive", "friendly", "kind", "respect", "polite", "attitude", "helpful",
+                       "patient with", "caring", "manner"),
+    "Access and appointments": ("appointment", "book", "same day", "same-day", "online form", "get seen",
+                                "no appointments"),
+    "Phone": ("phone", "call back", "called back", "calls", "ring me", "answered", "8am", "cut me off"),
+    "Waiting": ("waited", "waiting time", "wait ", "on time", "promptly", "minutes", "delay", "three weeks",
+                "two weeks", "chase"),
+    "Clinical care": ("doctor", "dr ", "nurse", "treatment", "diagnos", "examin", "review", "vaccination",
+                      "care itself", "clinical", "listened", "advice", "blood test"),
+    "Prescriptions": ("prescription", "medication", "medicine", "pharmacist", "pharmacy", "repeat"),
+    "Communication": ("explained", "explanation", "results", "told", "informed", "letter", "email"),
+    "Environment": ("clean", "waiting room", "parking", "building", "toilet", "calm"),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The practices and months a feedback view covers."""
+
+    codes: tuple[str, ...]
+    start: date | None
+    end: date | None  # first day of the last month shown
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.codes or self.end is None
+
+    @property
+    def end_date(self) -> date | None:
+        """The last day covered (end of the last month)."""
+        return None if self.end is None else (pd.Timestamp(self.end) + pd.offsets.MonthEnd(0)).date()
+
+
+def scope(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters) -> Scope:
+    plist = calc.practices(engine, viewer, config)
+    codes = calc.resolve_practices(engine, viewer, filters)
+    if (filters.practice_codes or filters.pcn) and not codes:
+        codes = ()
+    start, end = calc.period_window(engine, filters)
+    return Scope(codes=tuple(codes), start=start, end=end, names=dict(zip(plist["code"], plist["display_name"])))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# FFT counts and percentages
+# ----------------------------------------------------------------------------------------------------------------
+def _practice_month_counts(engine: Engine, sc: Scope, scale: str, every_practice: bool = False) -> pd.DataFrame:
+    """FFT answer counts per selected practice (or every active practice) and month within the window
+    (derived.fft_monthly, grouped in SQL)."""
+    cols = ["practice_code", "month", *FFT_CATEGORIES, "total"]
+    codes = tuple(sc.names) if every_practice else sc.codes
+    if not codes or sc.end is None:
+        return pd.DataFrame(columns=cols)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(m.Practice.id, m.Practice.code).where(m.Practice.code.in_(codes))).all())
+        counts = fft_monthly(conn, scale)
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    counts = counts[counts["practice_id"].isin(ids)].copy()
+    counts["month"] = pd.to_datetime(counts["month"])
+    counts = counts[(counts["month"] >= pd.Timestamp(sc.start)) & (counts["month"] <= pd.Timestamp(sc.end))]
+    counts["practice_code"] = counts["practice_id"].map(ids).astype("str")
+    return counts[cols].sort_values(["month", "practice_code"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class FFTCounts:
+    """Answer counts per selected practice and month on each question: what every FFT view is summarised from.
+    Load once (:func:`fft_counts`) and pass to the functions below to avoid reading the responses again."""
+
+    scope: Scope
+    current: pd.DataFrame
+    legacy: pd.DataFrame
+    federation: pd.DataFrame  # current question, every active practice: the benchmark for comparisons
+
+    def on(self, scale: str) -> pd.DataFrame:
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}")
+        return self.current if scale == "current" else self.legacy
+
+
+def fft_counts(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters) -> FFTCounts:
+    sc = scope(engine, config, viewer, filters)
+    return FFTCounts(sc, _practice_month_counts(engine, sc, "current"), _practice_month_counts(engine, sc, "legacy"),
+                     _practice_month_counts(engine, sc, "current", every_practice=True))
+
+
+def _with_intervals(df: pd.DataFrame) -> pd.DataFrame:
+    out = fft_percentages(df)
+    for kind in ("positive", "negative"):
+        lo, hi = wilson_interval(out[kind].to_numpy(dtype=float), out["total"].to_numpy(dtype=float))
+        out[f"{kind}_lower"] = np.asarray(lo, dtype=float) * 100
+        out[f"{kind}_upper"] = np.asarray(hi, dtype=float) * 100
+    return out
+
+
+_INTERVAL_COLS = ["positive_lower", "positive_upper", "negative_lower", "negative_upper"]
+
+
+def _suppress(df: pd.DataFrame, min_count: int, parent_col: str | None = None) -> pd.DataFrame:
+    """Apply FFT suppression to displayed rows; intervals are hidden wherever the percentages are."""
+    out = suppress_small_counts(df, min_count=min_count, parent_col=parent_col,
+                                value_cols=["pct_positive", "pct_negative", *_INTERVAL_COLS])
+    out["note"] = np.where(out["suppression_reason"] == f"fewer than {min_count} responses",
+                           f"fewer than {min_count} responses: not shown",
+                           np.where(out["suppression_reason"] != "", "counts hidden so a smaller practice's "
+                                    "figures cannot be worked out", ""))
+    return out
+
+
+def fft_by_month(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                 scale: str = "current", counts: FFTCounts | None = None) -> pd.DataFrame:
+    """One row per month for the selected practices together, on one question: the six answer counts, total,
+    positive / negative counts and %, their Wilson 95% intervals, and suppression (fewer than 5 responses).
+
+    For the old question "positive" means Extremely likely + Likely and "negative" Unlikely + Extremely unlikely."""
+    counts = (counts or fft_counts(engine, config, viewer, filters)).on(scale)
+    cols = ["month", *FFT_CATEGORIES, "total", "positive", "negative", "pct_positive", "positive_lower",
+            "positive_upper", "pct_negative", "negative_lower", "negative_upper", "practices", "suppressed", "note"]
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    monthly = counts.groupby("month", as_index=False)[list(FFT_CATEGORIES)].sum()
+    monthly["practices"] = counts[counts["total"] > 0].groupby("month")["practice_code"].nunique().reindex(
+        monthly["month"]).fillna(0).astype(int).to_numpy()
+    out = _suppress(_with_intervals(monthly), config.thresholds.suppression_min)
+    return out[cols]
+
+
+def fft_practice_months(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                        scale: str = "current", counts: FFTCounts | None = None) -> pd.DataFrame:
+    """Practice × month on one question, with second-level suppression within each month: if the smallest
+    practice that month has fewer than 5 responses, the next smallest one's counts are hidden too, so the hidden
+    figures cannot be worked out from the total for the selected practices."""
+    bundle = counts or fft_counts(engine, config, viewer, filters)
+    sc, counts = bundle.scope, bundle.on(scale)
+    cols = ["practice_code", "practice_name", "month", "total", "positive", "negative", "pct_positive",
+            "positive_lower", "positive_upper", "pct_negative", "negative_lower", "negative_upper", "suppressed",
+            "note"]
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    out = _suppress(_with_intervals(counts), config.thresholds.suppression_min, parent_col="month")
+    out["practice_name"] = out["practice_code"].map(sc.names).astype("str")
+    return out[cols].reset_index(drop=True)
+
+
+def fft_by_practice(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                    months: int = 12, counts: FFTCounts | None = None) -> tuple[pd.DataFrame, float | None]:
+    """Each selected practice over the last ``months`` months of the window (current question): responses,
+    % positive with its Wilson interval, compared with the whole federation (Σpositive / Σresponses over every
+    active practice, worked out before any suppression), and its position on the 99.8% funnel around it.
+    Suppression (including second level) is judged across every practice, as the federation total is public.
+    Returns (table of the selected practices, federation %)."""
+    cols = ["practice_code", "practice_name", "total", "positive", "pct_positive", "positive_lower",
+            "positive_upper", "compared", "funnel", "suppressed", "note"]
+    bundle = counts or fft_counts(engine, config, viewer, filters)
+    sc, counts = bundle.scope, bundle.federation
+    if counts.empty or bundle.current.empty:
+        return pd.DataFrame(columns=cols), None
+    since = pd.Timestamp(sc.end) - pd.DateOffset(months=months - 1)
+    recent = counts[counts["month"] >= since]
+    per = recent.groupby("practice_code", as_index=False)[list(FFT_CATEGORIES)].sum()
+    per = _with_intervals(per)
+    total = float(per["total"].sum())
+    pooled = float(per["positive"].sum()) / total * 100 if total > 0 else None
+    ind = config.indicator("FFT_POSITIVE") if "FFT_POSITIVE" in config.indicator_codes else None
+    direction = ind.direction if ind else "higher"
+    per["compared"] = compare_with_benchmark(per["positive_lower"], per["positive_upper"],
+                                             np.nan if pooled is None else pooled, direction)
+    position = funnel_position(per["positive"], per["total"], np.nan if pooled is None else pooled / 100)
+    better = {"above": "better", "below": "worse"} if direction == "higher" else {"above": "worse", "below": "better"}
+    per["funnel"] = pd.Series(position).replace(better).to_numpy()
+    per["parent"] = "all"
+    out = _suppress(per, config.thresholds.suppression_min, parent_col="parent")
+    out.loc[out["pct_positive"].isna(), ["compared", "funnel"]] = "not compared"
+    out = out[out["practice_code"].isin(sc.codes)].copy()
+    out["practice_name"] = out["practice_code"].map(sc.names).astype("str")
+    return out[cols].sort_values("practice_name").reset_index(drop=True), pooled
+
+
+def legacy_use(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+               counts: FFTCounts | None = None) -> pd.DataFrame:
+    """Which selected practices answered on the old question in the window, when, and how many responses."""
+    bundle = counts or fft_counts(engine, config, viewer, filters)
+    sc, counts = bundle.scope, bundle.legacy
+    counts = counts[counts["total"] > 0]
+    if counts.empty:
+        return pd.DataFrame(columns=["practice_code", "practice_name", "first_month", "last_month", "months",
+                                     "responses"])
+    out = counts.groupby("practice_code", as_index=False).agg(first_month=("month", "min"),
+                                                              last_month=("month", "max"),
+                                                              months=("month", "nunique"),
+                                                              responses=("total", "sum"))
+    out.insert(1, "practice_name", out["practice_code"].map(sc.names).astype("str"))
+    return out
+
+
+def fft_trends(engine: Engine, config: FederationConfig, viewer: Viewer,
+               filters: calc.Filters) -> dict[str, calc.KPIResult]:
+    """FFT_POSITIVE, FFT_NEGATIVE and FFT_RESPONSE_RATE through the one engine (SPC included)."""
+    codes = [c for c in ("FFT_POSITIVE", "FFT_NEGATIVE", "FFT_RESPONSE_RATE") if c in config.indicator_codes]
+    return calc.kpi_results(engine, config, viewer, filters, codes=codes)
+
+
+def response_modes(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
+    """Responses per month by how they were collected (both questions), for the selected practices. Individual
+    responses where a practice has them for the month, otherwise NHS England's monthly counts (never both). Months
+    with fewer than 5 responses in all are not shown."""
+    cols = ["month", *MODES, "Not recorded", "total", "suppressed"]
+    sc = scope(engine, config, viewer, filters)
+    if sc.empty:
+        return pd.DataFrame(columns=cols)
+    start, end = sc.start, sc.end_date
+    with engine.connect() as conn:
+        month = month_start(m.FFTResponse.response_date, conn.dialect.name).label("month")
+        resp = pd.DataFrame(tuples(conn.execute(
+            select(m.Practice.code, month, m.FFTResponse.mode, func.count())
+            .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id)
+            .where(m.Practice.code.in_(sc.codes), m.FFTResponse.response_date >= start,
+                   m.FFTResponse.response_date <= end)
+            .group_by(m.Practice.code, month, m.FFTResponse.mode))),
+            columns=["practice_code", "month", "mode", "n"])
+        agg = pd.DataFrame(tuples(conn.execute(
+            select(m.Practice.code, m.FFTMonthlyCount.month, m.FFTMonthlyCount.total,
+                   *[getattr(m.FFTMonthlyCount, f"mode_{x.lower()}") for x in MODES])
+            .join(m.Practice, m.Practice.id == m.FFTMonthlyCount.practice_id)
+            .where(m.Practice.code.in_(sc.codes), m.FFTMonthlyCount.month >= start,
+                   m.FFTMonthlyCount.month <= end))),
+            columns=["practice_code", "month", "total", *MODES])
+    frames = []
+    if not resp.empty:
+        resp["month"] = pd.to_datetime(resp["month"]).dt.to_period("M").dt.to_timestamp()
+        resp["mode"] = resp["mode"].where(resp["mode"].isin(MODES), "Not recorded").fillna("Not recorded")
+        wide = resp.pivot_table(index=["practice_code", "month"], columns="mode", values="n", aggfunc="sum",
+                                fill_value=0).reset_index()
+        frames.append(wide)
+    if not agg.empty:
+        agg["month"] = pd.to_datetime(agg["month"]).dt.to_period("M").dt.to_timestamp()
+        if frames:
+            have = pd.MultiIndex.from_frame(frames[0][["practice_code", "month"]])
+            agg = agg[~pd.MultiIndex.from_frame(agg[["practice_code", "month"]]).isin(have)]
+        agg[list(MODES)] = agg[list(MODES)].apply(pd.to_numeric, errors="coerce").fillna(0)
+        agg["Not recorded"] = (pd.to_numeric(agg["total"], errors="coerce").fillna(0)
+                               - agg[list(MODES)].sum(axis=1)).clip(lower=0)
+        frames.append(agg.drop(columns="total"))
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    both = pd.concat(frames, ignore_index=True)
+    for c in (*MODES, "Not recorded"):
+        if c not in both:
+            both[c] = 0
+    out = both.groupby("month", as_index=False)[[*MODES, "Not recorded"]].sum()
+    out["total"] = out[[*MODES, "Not recorded"]].sum(axis=1)
+    small = (out["total"] > 0) & (out["total"] < config.thresholds.suppression_min)
+    out[[*MODES, "Not recorded", "total"]] = out[[*MODES, "Not recorded", "total"]].astype(float).mask(
+        np.repeat(small.to_numpy()[:, None], len(MODES) + 2, axis=1))
+    out["suppressed"] = small
+    return out[cols].sort_values("month").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Comments
+# ----------------------------------------------------------------------------------------------------------------
+def _comment_text():
+    return func.lower(func.coalesce(m.FFTResponse.comment, "") + " " + func.coalesce(m.FFTResponse.comment_2, ""))
+
+
+def _theme_condition(theme: str):
+    text = _comment_text()
+    return or_(*[text.contains(p, autoescape=True) for p in THEMES[theme]])
+
+
+def tag_themes(text: str | None) -> list[str]:
+    """The themes a comment carries (same rule as the SQL counts: any phrase as a lower-case substring)."""
+    low = (text or "").lower()
+    return [t for t, phrases in THEMES.items() if any(p in low for p in phrases)]
+
+
+def comment_themes(engine: Engine, config: FederationConfig, viewer: Viewer,
+                   filters: calc.Filters) -> pd.DataFrame:
+    """How many comments touch each theme, split by what the patient answered (positive / neutral / negative),
+    for the selected practices and months: counts only, so every role may see them. Counted in SQL."""
+    cols = ["theme", "positive", "neutral", "negative", "total"]
+    sc = scope(engine, config, viewer, filters)
+    if sc.empty:
+        return pd.DataFrame(columns=cols)
+    sentiment = case((m.FFTResponse.rating <= 2, "positive"), (m.FFTResponse.rating == 3, "neutral"),
+                     (m.FFTResponse.rating <= 5, "negative"), else_="don't know").label("sentiment")
+    # Lower-case each comment once (a materialised CTE), then test every theme's phrases against it: about 4x
+    # faster than lower-casing inside each of the ~80 tests.
+    texts = (select(_comment_text().label("t"), sentiment)
+             .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id)
+             .where(m.Practice.code.in_(sc.codes), m.FFTResponse.response_date >= sc.start,
+                    m.FFTResponse.response_date <= sc.end_date,
+                    or_(m.FFTResponse.comment.is_not(None), m.FFTResponse.comment_2.is_not(None)))
+             .cte("comment_texts").prefix_with("MATERIALIZED"))
+    stmt = (
+        select(texts.c.sentiment, func.count().label("comments"),
+               *[func.sum(case((or_(*[texts.c.t.contains(p, autoescape=True) for p in THEMES[t]]), 1),
+                               else_=0)).label(f"t{i}") for i, t in enumerate(THEMES)])
+        .group_by(texts.c.sentiment)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    raw = pd.DataFrame(rows, columns=["sentiment", "comments", *[f"t{i}" for i in range(len(THEMES))]])
+    out = []
+    for i, t in enumerate(THEMES):
+        by = dict(zip(raw["sentiment"], pd.to_numeric(raw[f"t{i}"]).fillna(0).astype(int)))
+        row = {"theme": t, "positive": by.get("positive", 0), "neutral": by.get("neutral", 0),
+               "negative": by.get("negative", 0)}
+        row["total"] = row["positive"] + row["neutral"] + row["negative"] + by.get("don't know", 0)
+        out.append(row)
+    return pd.DataFrame(out, columns=cols).sort_values("total", ascending=False).reset_index(drop=True)
+
+
+@dataclass
+class Comments:
+    rows: pd.DataFrame  # what the browser shows, newest first
+    matching: int  # how many comments match (rows may be fewer: the newest ``limit``)
+    practices: tuple[str, ...]  # practices whose comments this viewer may read within the selection
+    reason: str = ""  # why there is nothing, in words
+
+
+COMMENT_COLUMNS = ["date", "practice_code", "practice_name", "question", "answer", "comment", "follow_up",
+                   "themes", "mode"]
+
+
+def _readable(sc: Scope, viewer: Viewer) -> tuple[tuple[str, ...], str]:
+    if sc.empty:
+        return (), "No practices or months selected."
+    codes = viewer.person_level_practices(sc.codes)
+    if codes:
+        return codes, ""
+    if viewer.role == "viewer":
+        return (), "Your role sees figures only, not patients' comments."
+    return (), "Comments are shown for your own practice only, and it is not in the current practice filter."
+
+
+def readable_practices(engine: Engine, config: FederationConfig, viewer: Viewer,
+                       filters: calc.Filters) -> tuple[tuple[str, ...], str]:
+    """The selected practices whose comments this viewer may read, and if none, why not (in words)."""
+    return _readable(scope(engine, config, viewer, filters), viewer)
+
+
+def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters, search: str = "",
+             practice_codes: tuple[str, ...] = (), month: date | None = None, ratings: tuple[int, ...] = (),
+             themes: tuple[str, ...] = (), limit: int = 500) -> Comments:
+    """Patients' comments for the comments browser, newest first, redacted for this viewer.
+
+    Only comments from the viewer's person-level practices (within the sidebar selection) are ever read. Filters:
+    ``search`` (words anywhere in either answer, any case), ``practice_codes``, ``month`` (first day), ``ratings``
+    (answer ids 1–6, either question) and ``themes`` (any of them). At most ``limit`` rows are returned;
+    ``matching`` says how many there are."""
+    sc = scope(engine, config, viewer, filters)
+    readable, why = _readable(sc, viewer)
+    allowed = tuple(c for c in readable if not practice_codes or c in practice_codes)
+    empty = pd.DataFrame(columns=COMMENT_COLUMNS)
+    if not readable:
+        return Comments(empty, 0, (), why)
+    if not allowed:
+        return Comments(empty, 0, (), "No practice chosen whose comments you may read.")
+    start, end = sc.start, sc.end_date
+    if month is not None:
+        start = max(pd.Timestamp(month), pd.Timestamp(sc.start)).date()
+        end = min((pd.Timestamp(month) + pd.offsets.MonthEnd(0)), pd.Timestamp(end)).date()
+    conds = [m.Practice.code.in_(allowed), m.FFTResponse.response_date >= start, m.FFTResponse.response_date <= end,
+             or_(m.FFTResponse.comment.is_not(None), m.FFTResponse.comment_2.is_not(None))]
+    if ratings:
+        conds.append(m.FFTResponse.rating.in_(tuple(int(r) for r in ratings)))
+    if themes:
+        conds.append(or_(*[_theme_condition(t) for t in themes if t in THEMES]))
+    words = [w for w in re.split(r"\s+", (search or "").strip().lower()) if w]
+    for w in words:
+        conds.append(_comment_text().contains(w, autoescape=True))
+    base = (select(m.FFTResponse.response_date, m.Practice.code, m.FFTResponse.scale, m.FFTResponse.rating,
+                   m.FFTResponse.comment, m.FFTResponse.comment_2, m.FFTResponse.mode)
+            .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id).where(and_(*conds))
+            .order_by(m.FFTResponse.response_date.desc(), m.FFTResponse.id.desc()))
+    count_stmt = (select(func.count()).select_from(m.FFTResponse)
+                  .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id).where(and_(*conds)))
+    redacting = redact_for(viewer, "07700 900123") != "07700 900123"
+    with engine.connect() as conn:
+        if words and redacting:
+            # Search what the viewer sees: a phone number that is redacted on screen must not be findable.
+            raw = conn.execute(base).all()
+        else:
+            matching = conn.execute(count_stmt).scalar_one()
+            raw = conn.execute(base.limit(limit)).all()
+    df = pd.DataFrame(raw, columns=["date", "practice_code", "scale", "rating", "comment", "follow_up", "mode"])
+    for col in ("comment", "follow_up"):
+        df[col] = pd.Series([redact_for(viewer, t) for t in df[col]], index=df.index, dtype=object)
+    if words and redacting:
+        text = (df["comment"].fillna("") + " " + df["follow_up"].fillna("")).str.lower()
+        keep = np.ones(len(df), dtype=bool)
+        for w in words:
+            keep &= text.str.contains(w, regex=False).to_numpy()
+        df = df[keep]
+        matching = len(df)
+        df = df.head(limit)
+    df["date"] = pd.to_datetime(df["date"]).dt.date
+    df["practice_name"] = df["practice_code"].map(sc.names).astype("str")
+    df["question"] = df["scale"].map({"current": "Current", "legacy": "Old (likely to recommend)"}).astype("str")
+    df["answer"] = [ANSWER_WORDS.get(s, ANSWER_WORDS["current"]).get(int(r), str(r))
+                    for s, r in zip(df["scale"], df["rating"])]
+    df["themes"] = [", ".join(tag_themes(f"{a or ''} {b or ''}")) for a, b in zip(df["comment"], df["follow_up"])]
+    reason = "" if matching else "No comments match these filters in the chosen period."
+    return Comments(df[COMMENT_COLUMNS].reset_index(drop=True), int(matching), allowed, reason)
+
+
+def comment_months(engine: Engine, filters: calc.Filters) -> list[date]:
+    """The months of the window, newest first (choices for the month filter)."""
+    start, end = calc.period_window(engine, filters)
+    if end is None:
+        return []
+    return [d.date() for d in pd.date_range(start, end, freq="MS")[::-1]]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Complaints
+# ----------------------------------------------------------------------------------------------------------------
+def _complaint_rows(engine: Engine, sc: Scope, people: bool) -> pd.DataFrame:
+    cols = [m.Practice.code, m.Complaint.received_on, m.Complaint.acknowledged_on, m.Complaint.resolved_on,
+            m.Complaint.category]
+    names = ["practice_code", "received_on", "acknowledged_on", "resolved_on", "category"]
+    if people:
+        cols += [m.Complaint.reference, m.Complaint.outcome, m.Complaint.summary]
+        names += ["reference", "outcome", "summary"]
+    stmt = (select(*cols).join(m.Practice, m.Practice.id == m.Complaint.practice_id)
+            .where(m.Practice.code.in_(sc.codes), m.Complaint.received_on >= sc.start,
+                   m.Complaint.received_on <= sc.end_date))
+    with engine.connect() as conn:
+        df = pd.DataFrame(tuples(conn.execute(stmt)), columns=names)
+    for c in ("received_on", "acknowledged_on", "resolved_on"):
+        df[c] = pd.to_datetime(df[c])
+    return df
+
+
+def _ack_days(config: FederationConfig) -> tuple[int, int]:
+    ack = next((i.days for i in config.indicators if i.derived == "complaints_acknowledged_in_time"), 3)
+    res = next((i.days for i in config.indicators if i.derived == "complaints_resolved_in_time"), 40)
+    return int(ack or 3), int(res or 40)
+
+
+def complaints_summary(engine: Engine, config: FederationConfig, viewer: Viewer,
+                       filters: calc.Filters) -> pd.DataFrame:
+    """Per selected practice (and all together) over the window: complaints received, still open, acknowledged and
+    resolved in time (the stored COMPLAINTS_* indicators, Σnum/Σden, so these match the board's figures), and the
+    median working days to acknowledge and to resolve. Counts only: every role may see it."""
+    cols = ["practice_code", "practice_name", "received", "open", "ack_in_time", "ack_decided", "ack_pct",
+            "resolved_in_time", "resolved_decided", "resolved_pct", "median_days_to_ack", "median_days_to_resolve"]
+    sc = scope(engine, config, viewer, filters)
+    if sc.empty:
+        return pd.DataFrame(columns=cols)
+    rows = _complaint_rows(engine, sc, people=False)
+    rows["to_ack"] = _working_days(rows["received_on"], rows["acknowledged_on"])
+    rows["to_resolve"] = _working_days(rows["received_on"], rows["resolved_on"])
+    codes = {i.derived: i.code for i in config.indicators if i.derived and i.derived.startswith("complaints")}
+    ind = calc.indicator_by_practice(engine, list(codes.values()), sc.codes, sc.start, sc.end)
+
+    def kpi(df: pd.DataFrame, derived: str) -> tuple[float, float]:
+        part = df[df["indicator_code"] == codes.get(derived)]
+        return float(part["numerator"].sum()), float(part["denominator"].sum())
+
+    out = []
+    groups = [(c, rows[rows["practice_code"] == c], ind[ind["practice_code"] == c]) for c in sc.codes]
+    groups.append(("ALL", rows, ind))
+    for code, g, k in groups:
+        a_num, a_den = kpi(k, "complaints_acknowledged_in_time")
+        r_num, r_den = kpi(k, "complaints_resolved_in_time")
+        out.append({
+            "practice_code": code,
+            "practice_name": "All selected practices" if code == "ALL" else sc.names.get(code, code),
+            "received": len(g), "open": int(g["resolved_on"].isna().sum()),
+            "ack_in_time": a_num, "ack_decided": a_den, "ack_pct": a_num / a_den * 100 if a_den else np.nan,
+            "resolved_in_time": r_num, "resolved_decided": r_den,
+            "resolved_pct": r_num / r_den * 100 if r_den else np.nan,
+            "median_days_to_ack": float(np.nanmedian(g["to_ack"])) if g["to_ack"].notna().any() else np.nan,
+            "median_days_to_resolve": float(np.nanmedian(g["to_resolve"])) if g["to_resolve"].notna().any()
+            else np.nan,
+        })
+    df = pd.DataFrame(out, columns=cols)
+    body = df[df["practice_code"] != "ALL"].sort_values("practice_name")
+    return pd.concat([body, df[df["practice_code"] == "ALL"]], ignore_index=True)
+
+
+def complaints_by_category(engine: Engine, config: FederationConfig, viewer: Viewer,
+                           filters: calc.Filters) -> pd.DataFrame:
+    """Complaints received per category over the window (selected practices), most frequent first."""
+    sc = scope(engine, config, viewer, filters)
+    if sc.empty:
+        return pd.DataFrame(columns=["category", "received", "open"])
+    stmt = (select(m.Complaint.category, func.count(),
+                   func.sum(case((m.Complaint.resolved_on.is_(None), 1), else_=0)))
+            .join(m.Practice, m.Practice.id == m.Complaint.practice_id)
+            .where(m.Practice.code.in_(sc.codes), m.Complaint.received_on >= sc.start,
+                   m.Complaint.received_on <= sc.end_date)
+            .group_by(m.Complaint.category))
+    with engine.connect() as conn:
+        df = pd.DataFrame(tuples(conn.execute(stmt)), columns=["category", "received", "open"])
+    df["received"] = pd.to_numeric(df["received"]).astype(int)
+    df["open"] = pd.to_numeric(df["open"]).fillna(0).astype(int)
+    return df.sort_values(["received", "category"], ascending=[False, True]).reset_index(drop=True)
+
+
+def complaint_details(engine: Engine, config: FederationConfig, viewer: Viewer,
+                      filters: calc.Filters) -> pd.DataFrame:
+    """Each complaint (newest first) with working days to acknowledge and to resolve, for the viewer's
+    person-level practices only; the summary is redacted for this viewer."""
+    ack_days, res_days = _ack_days(config)
+    cols = ["reference", "practice_code", "practice_name", "received_on", "category", "acknowledged_on",
+            "days_to_ack", "ack_in_time", "resolved_on", "days_to_resolve", "resolved_in_time", "outcome", "summary"]
+    sc = scope(engine, config, viewer, filters)
+    allowed = viewer.person_level_practices(sc.codes)
+    if sc.empty or not allowed:
+        return pd.DataFrame(columns=cols)
+    df = _complaint_rows(engine, Scope(allowed, sc.start, sc.end, sc.names), people=True)
+    df["days_to_ack"] = _working_days(df["received_on"], df["acknowledged_on"])
+    df["days_to_resolve"] = _working_days(df["received_on"], df["resolved_on"])
+    df["ack_in_time"] = np.where(df["days_to_ack"].isna(), "not yet",
+                                 np.where(df["days_to_ack"] <= ack_days, "yes", "no"))
+    df["resolved_in_time"] = np.where(df["days_to_resolve"].isna(), "open",
+                                      np.where(df["days_to_resolve"] <= res_days, "yes", "no"))
+    df["practice_name"] = df["practice_code"].map(sc.names).astype("str")
+    df["summary"] = [redact_for(viewer, t) for t in df["summary"]]
+    for c in ("received_on", "acknowledged_on", "resolved_on"):
+        df[c] = df[c].dt.date
+    return df.sort_values(["received_on", "reference"], ascending=[False, True])[cols].reset_index(drop=True)

@@ -1,0 +1,247 @@
+"""Staff training: is required training in date, where, for which roles, is it getting better or worse, and who
+needs chasing. Board members see every practice; practice leads see names for their own practice only; the viewer
+role sees counts only."""
+import pandas as pd
+import streamlit as st
+
+from ui import charts, state
+from ui import data as shared
+from ui import training_feedback as tf
+from ui.format import describe_filters, format_value, month_label
+from ui.guard import page_context
+
+viewer, filters = page_context(__file__)
+cfg = state.config()
+practices = state.practice_list(viewer)
+targets = cfg.targets()
+target, tolerance = targets.get("TRAINING_COMPLIANCE", (None, cfg.thresholds.rag_tolerance))
+
+as_of, act_on = tf.training_dates(filters)
+snap = tf.training_snapshot(viewer, filters, as_of)
+action = snap if act_on == as_of else tf.training_snapshot(viewer, filters, act_on)
+
+st.title("Staff training")
+st.caption(f"{describe_filters(filters, practices)} · required training measured on "
+           f"{pd.Timestamp(as_of).strftime('%-d %B %Y') if as_of else '–'}")
+if shared.demo_database():
+    st.info("Demo data: the practices, staff and training records shown are fictional.", icon=":material/info:")
+
+if snap.status.empty:
+    if snap.practices.empty:
+        st.warning("No practices match the filters: clear the practice or PCN filter in the sidebar.")
+    else:
+        st.warning("No staff in post with required training for the chosen practices on this date, so there is "
+                   "nothing to show. Choose a later period or import the practices' staff and training records.")
+    st.stop()
+
+matrix = tf.compliance_matrix(snap)
+overall = matrix[(matrix["practice_code"] == "ALL") & (matrix["course"] == "ALL")].iloc[0]
+trends = tf.training_trends(viewer, filters)
+signals = tf.practice_signals(viewer, filters, "TRAINING_COMPLIANCE")
+counts = tf.lapsing_counts(action)
+hours = tf.hours_summary(snap, cfg)
+
+# --- Headline figures -------------------------------------------------------------------------------------------
+SHORT = {"TRAINING_COMPLIANCE": "All required training", "SAFEGUARDING_TRAINING": "Safeguarding",
+         "DOMESTIC_ABUSE_TRAINING": "Domestic abuse"}
+cols = st.columns(5)
+for col, code in zip(cols[:3], tf.TRAINING_TREND_CODES):
+    res = trends.get(code)
+    if res is None:
+        continue
+    with col:
+        rag = tf.rag_for(res.latest_value, res.target, res.tolerance)
+        st.metric(SHORT.get(code, res.indicator.name), format_value(res.latest_value, "%"),
+                  delta=None if res.change is None else format_value(res.change, "%", signed=True),
+                  help=f"{res.indicator.name}: {res.indicator.description} Measured at the end of "
+                       f"{month_label(res.latest_period)}; change since the month before.", border=True)
+        st.caption(f"{tf.RAG_SYMBOLS[rag]} {tf.RAG_WORDS[rag]}"
+                   + (f" (target {res.target:g}%)" if res.target is not None else ""))
+total_row = counts[counts["practice_code"] == "ALL"].iloc[0]
+with cols[3]:
+    st.metric("Lapsed or not done", f"{int(total_row['Lapsed'] + total_row['Never completed']):,}",
+              help="Required training items (person × course) not in date now.", border=True)
+    st.caption(f"items, as at {pd.Timestamp(act_on).strftime('%-d %b %Y')}")
+with cols[4]:
+    st.metric("Due in 30 days", f"{int(total_row[tf.BUCKETS[2]]):,}",
+              help="Items in date now that expire within the next 30 days.", border=True)
+    st.caption(f"{int(total_row[tf.BUCKETS[3]] + total_row[tf.BUCKETS[4]]):,} more within 90 days")
+
+# --- What needs attention ---------------------------------------------------------------------------------------
+notes = []
+if viewer.role == "practice_lead":
+    for code in viewer.practice_codes:
+        own = matrix[(matrix["practice_code"] == code) & (matrix["course"] == "ALL")]
+        todo = counts[counts["practice_code"] == code]
+        if own.empty or todo.empty:
+            continue
+        t = todo.iloc[0]
+        notes.append(f"**Your practice, {own.iloc[0]['practice_name']}**: {own.iloc[0]['compliance_pct']:.1f}% of "
+                     f"required training in date; {int(t['Lapsed'] + t['Never completed'])} items lapsed or never "
+                     f"done and {int(t[tf.BUCKETS[2]])} due within 30 days (names under *Who to chase* below).")
+for r in signals[signals["concern_now"]].itertuples(index=False):
+    change = "" if r.change is None or pd.isna(r.change) else \
+        f", {'down' if r.change < 0 else 'up'} {abs(r.change):.1f} points on 12 months earlier"
+    notes.append(f"**{r.practice_name}**: {format_value(r.latest, '%')} of required training in date{change}. "
+                 f"{r.summary}")
+short = hours[(hours["practice_code"] == "ALL") & (hours["meeting_pct"] < 90)]
+for r in short.itertuples(index=False):
+    notes.append(f"**{r.course_name}**: {int(r.meeting)} of {int(r.staff)} staff have done their "
+                 f"{r.required_hours:g} hours in the last {int(r.window_months)} months "
+                 f"({r.shortfall_hours:g} hours short in all).")
+if notes:
+    with st.container(border=True):
+        st.markdown("**What needs attention**")
+        for n in notes:
+            st.markdown(f"- {n}")
+
+# --- Compliance by practice and course --------------------------------------------------------------------------
+st.subheader("Compliance by practice and course")
+st.caption("Each cell: share of required training in date, then in date / required (staff × course pairs for "
+           "each person's role). "
+           + (f"✔ at or above the {target:g}% target · ▲ within {tolerance:g} points of it · ✖ further below; "
+              "the colour repeats the symbol. " if target is not None else "")
+           + "Blank: no one at the practice needs that course.")
+st.plotly_chart(tf.compliance_heatmap(matrix, target, tolerance), width="stretch", key="training_matrix")
+matrix_table = pd.DataFrame({
+    "Practice": matrix["practice_name"], "Course": matrix["course_name"], "Required": matrix["required"],
+    "In date": matrix["in_date"], "Lapsing within 90 days": matrix["lapsing"], "Lapsed": matrix["lapsed"],
+    "Never completed": matrix["never_completed"], "Compliance %": matrix["compliance_pct"].round(1),
+})
+tf.chart_table(matrix_table, "training_compliance_matrix.csv", "the matrix", "dl_matrix",
+               title="Table behind the matrix", height=400)
+
+# --- By role ----------------------------------------------------------------------------------------------------
+st.subheader("Compliance by role")
+by_role = tf.compliance_by_role(snap)
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(tf.role_bars(by_role, target, tolerance), width="stretch", key="training_roles")
+with right:
+    role_table = pd.DataFrame({
+        "Role": by_role["role"], "Staff in post": by_role["staff"], "Required": by_role["required"],
+        "In date": by_role["in_date"], "Lapsed": by_role["lapsed"], "Never completed": by_role["never_completed"],
+        "Compliance %": by_role["compliance_pct"].round(1),
+    })
+    tf.table_with_download(role_table, "training_by_role.csv", "compliance by role", "dl_roles")
+
+# --- Over time ----------------------------------------------------------------------------------------------------
+st.subheader("Compliance over time")
+st.caption("Monthly, measured at each month's end, with Making Data Count control limits: a change is only called "
+           "real when a point falls outside the limits or a run or trend appears.")
+main = trends.get("TRAINING_COMPLIANCE")
+if main is not None:
+    st.plotly_chart(charts.spc_figure(main, title=main.indicator.name), width="stretch", key="spc_training")
+    st.caption(charts.spc_caption(main))
+    tf.chart_table(charts.spc_table(main), "training_compliance_spc.csv", "the control chart data",
+                   "dl_spc_training", height=300)
+pair = st.columns(2)
+for col, code in zip(pair, tf.TRAINING_TREND_CODES[1:]):
+    res = trends.get(code)
+    if res is None:
+        continue
+    with col:
+        st.markdown(f"**{res.indicator.name}**")
+        st.plotly_chart(charts.spc_figure(res, height=340), width="stretch", key=f"spc_{code}")
+        st.caption(charts.spc_caption(res))
+        tf.chart_table(charts.spc_table(res), f"{code.lower()}_spc.csv", "the control chart data",
+                       f"dl_spc_{code}", height=300)
+
+st.markdown("**Each practice over time**")
+series = tf.practice_series(viewer, filters, "TRAINING_COMPLIANCE")
+if series.empty:
+    st.info("No monthly compliance figures for these practices in the chosen period.")
+else:
+    series = series.assign(value=series["numerator"] / series["denominator"] * 100)
+    names = dict(zip(practices["code"], practices["display_name"]))
+    hot = set(signals.loc[signals["concern_now"], "practice_code"])
+    fed = main.series[["period_start", "value"]] if main is not None else None
+    st.plotly_chart(tf.practice_lines(series, names, hot, fed, "% in date", target), width="stretch",
+                    key="training_practices")
+    st.caption("Practices whose own control chart shows special-cause concern in the latest month are drawn in "
+               "colour and named; the others are grey.")
+    signal_table = pd.DataFrame({
+        "Practice": signals["practice_name"],
+        "Latest %": signals["latest"].round(1),
+        "12 months earlier %": signals["earlier"].astype(float).round(1),
+        "Change (points)": signals["change"].astype(float).round(1),
+        "What its control chart says": signals["variation_text"],
+        "Special-cause concern": signals["summary"],
+    })
+    tf.chart_table(signal_table, "training_by_practice_over_time.csv", "each practice's trend",
+                   "dl_practice_trend")
+
+# --- Lapsed and lapsing -------------------------------------------------------------------------------------------
+st.subheader("Lapsed and lapsing training")
+st.caption(f"As at {pd.Timestamp(act_on).strftime('%-d %B %Y')}: required items already lapsed or never done, and "
+           "those that lapse within 30, 60 and 90 days, so they can be booked in time.")
+st.plotly_chart(tf.lapsing_bars(counts), width="stretch", key="training_lapsing")
+count_table = counts.drop(columns="practice_code").rename(columns={"practice_name": "Practice"})
+tf.chart_table(count_table, "training_lapsing_counts.csv", "counts by practice", "dl_lapsing")
+by_course = tf.lapsing_by_course(action)
+if not by_course.empty:
+    with st.expander("By course"):
+        tf.table_with_download(by_course.drop(columns="course").rename(columns={"course_name": "Course"}),
+                               "training_lapsing_by_course.csv", "counts by course", "dl_lapsing_course")
+
+st.markdown("**Who to chase**")
+chase = tf.chase_list(action, viewer)
+if not action.person_level:
+    if viewer.role == "viewer":
+        st.info("Your role sees counts only; names are for board members and each practice's lead.",
+                icon=":material/lock:")
+    else:
+        st.info("Names are shown for your own practice only, and it is not in the current practice filter.",
+                icon=":material/lock:")
+elif chase.empty:
+    st.success("Nothing to chase: everyone's required training is in date for at least the next 90 days.")
+else:
+    if viewer.role == "practice_lead":
+        st.caption("Names are shown for your practice only; other practices appear as counts above.")
+    show = st.pills("Show", list(tf.BUCKETS), selection_mode="multi", default=list(tf.BUCKETS),
+                    key="chase_buckets")
+    chosen = chase[chase["bucket"].isin(show or [])]
+    chase_table = pd.DataFrame({
+        "Practice": chosen["practice_name"], "Name": chosen["name"], "Role": chosen["role"],
+        "Course": chosen["course_name"], "What to do": chosen["bucket"],
+        "Why": [tf.chase_reason(r) for r in chosen.itertuples(index=False)],
+        "Last completed": [tf.date_text(d) for d in chosen["last_completed"]],
+        "Expires": [tf.date_text(d) for d in chosen["expires_on"]],
+    })
+    st.caption(f"{len(chase_table):,} items for {chase_table['Name'].nunique():,} people.")
+    tf.table_with_download(chase_table, "training_to_chase.csv", "the list to chase", "dl_chase",
+                           height=min(36 * (len(chase_table) + 1), 420))
+
+# --- Safeguarding hours -------------------------------------------------------------------------------------------
+st.subheader("Safeguarding hours over the rolling window")
+if hours.empty:
+    st.info("No requirement in the training policy is measured in hours.")
+else:
+    st.caption("Some safeguarding levels are met by hours of training accumulated over a rolling window (e.g. 8 "
+               "hours in 3 years for level 3) rather than one completion date. A session counts until the "
+               "window passes its date.")
+    st.plotly_chart(tf.hours_bars(hours), width="stretch", key="training_hours")
+    hours_table = pd.DataFrame({
+        "Practice": hours["practice_name"], "Course": hours["course_name"],
+        "Hours required": hours["required_hours"], "Window (months)": hours["window_months"],
+        "Staff": hours["staff"], "Meeting the hours": hours["meeting"], "Meeting %": hours["meeting_pct"].round(1),
+        "Hours done in window": hours["hours_done"], "Median hours": hours["median_hours"],
+        "Hours short": hours["shortfall_hours"],
+    })
+    tf.chart_table(hours_table, "safeguarding_hours.csv", "safeguarding hours by practice", "dl_hours",
+                   title="Table behind the chart, by practice", height=360)
+    people = tf.hours_by_person(snap, viewer)
+    if snap.person_level and not people.empty:
+        st.markdown("**Hours by member of staff**")
+        short_people = people[people["shortfall_hours"] > 0]
+        if 0 < len(short_people) <= 30:
+            st.plotly_chart(tf.person_hours(short_people), width="stretch", key="training_person_hours")
+            st.caption("Staff short of their hours: bar = hours done in the window, tick = hours required.")
+        people_table = pd.DataFrame({
+            "Practice": people["practice_name"], "Name": people["name"], "Role": people["role"],
+            "Course": people["course_name"], "Hours in window": people["hours_in_window"],
+            "Hours required": people["required_hours"], "Hours short": people["shortfall_hours"],
+            "Status": people["status"], "Met until": [tf.date_text(d) for d in people["expires_on"]],
+        })
+        tf.chart_table(people_table, "safeguarding_hours_by_person.csv", "hours by member of staff",
+                       "dl_hours_people", title="Table: everyone with an hours requirement", height=360)
