@@ -1,14 +1,17 @@
-"""Overview: the board's one screen — headline KPIs with change since last period, then the aims scorecard."""
+"""Overview: the board's one screen — what needs attention, headline KPIs with change since last period, the aims
+scorecard, and every practice against every measure (drilling into the practice profile)."""
 import pandas as pd
 import streamlit as st
 
-from ui import data, state
+from ui import data, state, views
 from ui.format import describe_filters, format_value, month_label
 
-viewer = st.session_state["viewer"]
-filters = st.session_state["filters"]
+from ui.guard import page_context
+
+viewer, filters = page_context(__file__)
 cfg = state.config()
 practices = state.practice_list(viewer)
+where = views.overall_label(filters)
 
 st.title(f"{cfg.short_name} board overview")
 st.caption(describe_filters(filters, practices))
@@ -17,6 +20,57 @@ if data.demo_database():
 
 results = data.kpi_results(viewer, filters)
 card = data.scorecard(viewer, filters)
+
+# --- What needs attention --------------------------------------------------------------------------------------------
+st.subheader("What needs attention")
+st.caption("Worked out from the same figures as the rest of the dashboard: measures whose latest month is a "
+           "special-cause concern (Making Data Count), measures off target, and required training that has lapsed or "
+           "lapses within 30 days. A practice's own chart counts only when the month has at least 5 cases. Select an item "
+           "to open the measure or the practice.")
+items = views.attention(viewer, filters, where)
+KINDS = (
+    ("Special-cause concern", "Special-cause concerns", ":material/warning:",
+     "No measure's latest month is a special-cause concern."),
+    ("Missed target", "Missed targets", ":material/flag:", "Every measure with a target is on or near target."),
+    ("Training lapsed or lapsing", "Training lapsed or lapsing", ":material/school:",
+     "No required training has lapsed or lapses within 30 days."),
+)
+SHOWN = 5
+
+
+anonymised = viewer.role in ("practice_lead", "viewer") and not cfg.thresholds.name_other_practices
+
+
+def attention_link(item) -> None:
+    # where other practices are anonymised, a link must not carry their code: send those to the measure instead
+    if item.practice_code and not (anonymised and item.practice_code not in viewer.practice_codes):
+        st.page_link("pages/practice.py", label=item.headline, query_params={"profile": item.practice_code})
+    else:
+        st.page_link("pages/quality.py", label=item.headline, query_params={"indicator": item.indicator_code})
+    st.caption(item.detail)
+
+
+if items.empty and card["value"].isna().all():
+    st.info("Nothing to show: there is no data for the chosen practices and period.", icon=":material/info:")
+else:
+    st.markdown(views.WRAP_LINKS_CSS, unsafe_allow_html=True)  # static CSS: let long link labels wrap
+    columns = st.container(key="attention").columns(3)
+    for col, (kind, heading, icon, none_text) in zip(columns, KINDS):
+        these = items[items["kind"] == kind]
+        with col, st.container(border=True):
+            st.markdown(f"**{heading}: {len(these)}**")
+            if these.empty:
+                st.caption(none_text)
+            for item in these.head(SHOWN).itertuples(index=False):
+                attention_link(item)
+            if len(these) > SHOWN:
+                with st.expander(f"{len(these) - SHOWN} more"):
+                    for item in these.iloc[SHOWN:].itertuples(index=False):
+                        attention_link(item)
+    st.download_button("Download the attention list (CSV)",
+                       views.csv_bytes(items[["kind", "where", "headline", "detail"]].rename(columns=str.capitalize)),
+                       file_name="what_needs_attention.csv", mime="text/csv", icon=":material/download:",
+                       key="dl_attention")
 
 # --- Headline KPIs ------------------------------------------------------------------------------------------------
 st.subheader("Headline measures")
@@ -63,3 +117,33 @@ st.dataframe(table, hide_index=True, width="stretch", height=min(38 * (len(table
              column_config={"Aim": st.column_config.TextColumn(width="large")})
 st.download_button("Download the scorecard (CSV)", table.to_csv(index=False).encode("utf-8"),
                    file_name="aims_scorecard.csv", mime="text/csv", icon=":material/download:")
+views.page_link("pages/aims.py", viewer.role, label="Each aim's measures over time, in words", icon=":material/flag:")
+
+# --- Practice × measure matrix ------------------------------------------------------------------------------------
+st.subheader("Practices at a glance")
+st.caption(f"Every measure for each practice in its latest month, with the {where.lower() if where == 'Federation' else where} "
+           "figure first. Each cell gives the value and its status: ✔ on target, ▲ near target, ✖ off target, "
+           "no symbol where there is no target; “not shown” where fewer than 5 patients responded. Hover over a cell "
+           "for the month and how the practice compares with the federation. Compare practices with care: the "
+           "Quality indicators page shows which differences are more than chance.")
+grid = views.matrix(viewer, filters)
+if grid.empty or grid["practice_code"].eq("").all():
+    st.info("No practice figures for the chosen filters: clear the practice or PCN filter, or pick another period.",
+            icon=":material/info:")
+else:
+    st.plotly_chart(views.matrix_chart(viewer, filters), width="stretch", key="matrix",
+                    config={"displayModeBar": False})
+    wide = grid.pivot_table(index="measure", columns="practice", values="text", aggfunc="first", sort=False)
+    wide = wide.reindex(index=list(dict.fromkeys(grid["measure"])), columns=list(dict.fromkeys(grid["practice"])))
+    views.data_behind(wide.reset_index().rename(columns={"measure": "Measure"}), "practices_by_measure.csv",
+                      "matrix")
+
+    st.markdown("**Open a practice profile**")
+    linkable = practices[practices["code"].isin(grid["practice_code"])]
+    if anonymised:
+        linkable = linkable[linkable["code"].isin(viewer.practice_codes)]
+    link_cols = st.columns(4)
+    for i, p in enumerate(linkable.itertuples(index=False)):
+        with link_cols[i % 4]:
+            st.page_link("pages/practice.py", label=p.display_name, icon=":material/local_hospital:",
+                         query_params={"profile": p.code})

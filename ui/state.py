@@ -5,6 +5,7 @@ copied link opens the same view.
 """
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pandas as pd
@@ -16,6 +17,10 @@ from data_layer.db import database_url, get_engine, is_empty
 from data_layer.scope import Viewer
 
 WINDOWS = {12: "Last 12 months", 24: "Last 24 months", 36: "Last 36 months", 60: "Last 60 months"}
+
+# How long a cached figure is reused (seconds). Several app servers on one database each keep their own caches, so
+# a change made through one server shows on the others after at most this long (FEDERATION_CACHE_TTL; default 300).
+CACHE_TTL = int(os.environ.get("FEDERATION_CACHE_TTL", "300"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,16 +83,19 @@ def _to_url() -> None:
         params["months"] = str(st.session_state["f_months"])
     current = {k: st.query_params.get(k) for k in ("practice", "pcn", "end", "months") if st.query_params.get(k)}
     if current != params:
-        st.query_params.clear()
+        # only the filter keys: pages keep their own keys in the URL too (e.g. ?indicator=, ?profile=)
+        for k in ("practice", "pcn", "end", "months"):
+            if k not in params and k in st.query_params:
+                del st.query_params[k]
         st.query_params.update(params)
 
 
-@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def practice_list(viewer: Viewer) -> pd.DataFrame:
     return calc.practices(database(), viewer, config())
 
 
-@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def periods() -> list[date]:
     return calc.available_periods(database())
 

@@ -1,0 +1,661 @@
+"""What the board views say: per-practice results for every measure, the practice × measure matrix, the "what needs
+attention" list, funnel comparisons, where a number came from, and a practice's complaints and significant events.
+
+Every figure goes through the one engine (``engine.evaluate`` for a series, ``analytics`` for intervals, funnels and
+comparisons), so the matrix, the attention list, the quality page and the practice profile cannot disagree with the
+scorecard. Every public function takes the viewer; person-level rows leave this module only for practices the viewer
+may see people for.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
+
+from . import engine as calc
+from . import models as m
+from .analytics import (
+    RAG_SYMBOLS,
+    RAG_WORDS,
+    VARIATION_SYMBOLS,
+    compare_with_benchmark,
+    funnel_position,
+    rag_status,
+    spc,
+    spc_latest,
+    wilson_interval,
+)
+from .config import FederationConfig
+from .db import tuples
+from .privacy import redact_for
+from .scope import AccessDenied, Viewer
+
+COMPARISON_SYMBOLS = {"better": "▲", "worse": "▼", "similar": "●", "higher": "▲", "lower": "▼",
+                      "not compared": "–"}
+COMPARISON_WORDS = {"better": "Better than the federation", "worse": "Worse than the federation",
+                    "similar": "Similar to the federation", "higher": "Higher than the federation",
+                    "lower": "Lower than the federation", "not compared": "Not compared"}
+
+
+def kpi_codes(config: FederationConfig) -> list[str]:
+    """Every measure used by an aim, in the order the aims list them."""
+    return list(dict.fromkeys(r["indicator_code"] for r in config.kpi_rows()))
+
+
+def _selected(engine: Engine, viewer: Viewer, filters: calc.Filters) -> tuple[str, ...]:
+    codes = calc.resolve_practices(engine, viewer, filters)
+    if (filters.practice_codes or filters.pcn) and not codes:
+        return ()
+    return codes
+
+
+def _fmt_period(d) -> str:
+    return "–" if d is None or pd.isna(d) else f"{pd.Timestamp(d):%B %Y}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per practice: every measure evaluated for every selected practice
+# ---------------------------------------------------------------------------------------------------------------
+PRACTICE_RESULT_COLUMNS = [
+    "practice_code", "practice_name", "indicator_code", "indicator", "unit", "direction", "latest_period",
+    "numerator", "denominator", "value", "lower_ci", "upper_ci", "suppressed", "target", "rag", "status",
+    "variation", "variation_text", "concern_rules", "federation_value", "comparison", "comparison_text",
+]
+
+
+def federation_series(engine: Engine, config: FederationConfig, codes: list[str], start: date | None,
+                      end: date | None) -> pd.DataFrame:
+    """The whole federation's value per measure per month (Σnum/Σden over every practice): the benchmark."""
+    series = calc.indicator_series(engine, codes, (), start, end)
+    frames = []
+    for code, g in series.groupby("indicator_code", sort=False):
+        vals = calc.add_values(g, config.indicator(code), config.thresholds.suppression_min)
+        frames.append(vals[["indicator_code", "period_start", "numerator", "denominator", "value"]])
+    if not frames:
+        return pd.DataFrame(columns=["indicator_code", "period_start", "numerator", "denominator", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def practice_results(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                     codes: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Every measure for every selected practice over the chosen period, each evaluated by ``engine.evaluate``.
+
+    Returns a long table (one row per practice × measure, see ``PRACTICE_RESULT_COLUMNS``) with the latest value,
+    its Wilson 95% interval, RAG against the target, the practice's own SPC variation and how it compares with the
+    whole federation in the same month; and the KPIResults keyed by (practice_code, indicator_code) for charts.
+    """
+    codes = codes or kpi_codes(config)
+    targets = config.targets()
+    plist = calc.practices(engine, viewer, config)
+    names = dict(zip(plist["code"], plist["display_name"]))
+    selected = _selected(engine, viewer, filters)
+    start, end = calc.period_window(engine, filters)
+    if not selected or end is None:
+        return pd.DataFrame(columns=PRACTICE_RESULT_COLUMNS), {}
+    data = calc.indicator_by_practice(engine, codes, selected, start, end)
+    fed = federation_series(engine, config, codes, start, end).set_index(["indicator_code", "period_start"])["value"]
+    out = _practice_rows(data, fed, config, codes, targets, names)
+    order = {c: i for i, c in enumerate(codes)}
+    pos = {c: i for i, c in enumerate(plist["code"])}
+    out = out.sort_values(["indicator_code", "practice_code"], key=lambda s: s.map(order if s.name ==
+                          "indicator_code" else pos), kind="mergesort").reset_index(drop=True)
+    keys = list(zip(out["practice_code"], out["indicator_code"]))
+    return out, PracticeResults(engine.url.render_as_string(hide_password=False), config, viewer, filters, keys)
+
+
+def _practice_rows(data: pd.DataFrame, fed: pd.Series, config: FederationConfig, codes: list[str], targets: dict,
+                   names: dict) -> pd.DataFrame:
+    """``practice_results``' rows for every practice × measure at once: each series through ``engine.add_values``
+    (value, suppression), its latest month, RAG against the target, and ``analytics.spc_latest`` for the Making
+    Data Count icon of the latest point - the same figures ``engine.evaluate`` gives one series at a time (an ICB's
+    6,000 series take milliseconds instead of minutes)."""
+    if data.empty:
+        return pd.DataFrame(columns=PRACTICE_RESULT_COLUMNS)
+    th = config.thresholds
+    frames = []
+    for code, g in data.groupby("indicator_code", sort=False):
+        frames.append(calc.add_values(g.sort_values(["practice_code", "period_start"], kind="mergesort"),
+                                      config.indicator(code), th.suppression_min))
+    vals = pd.concat(frames, ignore_index=True)
+    key = ["practice_code", "indicator_code"]
+    wide = vals.pivot(index=key, columns="period_start", values="value").sort_index(axis=1)
+    last = vals.groupby(key, sort=False).tail(1).set_index(key).reindex(wide.index)
+    inds = [config.indicator(c) for c in wide.index.get_level_values("indicator_code")]
+    target = np.array([np.nan if targets.get(i.code, (None,))[0] is None else targets[i.code][0] for i in inds],
+                      dtype=float)
+    tolerance = np.array([targets.get(i.code, (None, th.rag_tolerance))[1] for i in inds], dtype=float)
+    direction = np.array([i.direction for i in inds], dtype=object)
+    multiplier = np.array([i.multiplier for i in inds], dtype=float)
+    icons = spc_latest(wide.to_numpy(dtype=float), direction, target, run_length=th.spc_run_length)
+    value = last["value"].to_numpy(dtype=float)
+    suppressed = last["suppressed"].to_numpy(dtype=bool)
+    rag = np.array(["none" if np.isnan(t) else rag_status(v, t, d, tol)
+                    for v, t, d, tol in zip(value, target, direction, tolerance)], dtype=object)
+    periods = pd.to_datetime(last["period_start"])
+    benchmark = np.array([fed.get((c, p), np.nan) for c, p in zip(wide.index.get_level_values("indicator_code"),
+                                                                      periods)], dtype=float)
+    lo_p, hi_p = wilson_interval(last["numerator"].to_numpy(dtype=float), last["denominator"].to_numpy(dtype=float))
+    shown = ~suppressed & ~np.isnan(value)
+    lo = np.where(shown, np.asarray(lo_p, dtype=float) * multiplier, np.nan)
+    hi = np.where(shown, np.asarray(hi_p, dtype=float) * multiplier, np.nan)
+    comparison = np.full(len(value), "not compared", dtype=object)
+    for d in np.unique(direction):
+        rows = shown & (direction == d)
+        if rows.any():
+            comparison[rows] = compare_with_benchmark(lo[rows], hi[rows], benchmark[rows], d)
+    enough = icons["n_points"].to_numpy() >= 2  # evaluate() draws no chart for fewer than 2 values
+    variation = np.where(enough, icons["variation"].to_numpy(dtype=object), "none")
+    pcodes = wide.index.get_level_values("practice_code")
+    return pd.DataFrame({
+        "practice_code": pcodes, "practice_name": [names.get(c, c) for c in pcodes],
+        "indicator_code": wide.index.get_level_values("indicator_code"),
+        "indicator": [i.name for i in inds], "unit": [i.unit for i in inds], "direction": direction,
+        "latest_period": [p.date() for p in periods],
+        "numerator": last["numerator"].to_numpy(dtype=float), "denominator": last["denominator"].to_numpy(dtype=float),
+        "value": [None if np.isnan(v) else float(v) for v in value], "lower_ci": lo, "upper_ci": hi,
+        "suppressed": suppressed, "target": [None if np.isnan(t) else float(t) for t in target], "rag": rag,
+        "status": [f"{RAG_SYMBOLS[r]} {RAG_WORDS[r]}" for r in rag],
+        "variation": variation,
+        "variation_text": np.where(enough, icons["variation_text"].to_numpy(dtype=object), "Not enough data"),
+        "concern_rules": np.where(pd.Series(variation).str.startswith("concern").to_numpy(dtype=bool),
+                                  icons["rules"].to_numpy(dtype=object), ""),
+        "federation_value": benchmark, "comparison": comparison,
+        "comparison_text": [COMPARISON_WORDS[c] for c in comparison],
+    }, columns=PRACTICE_RESULT_COLUMNS)
+
+
+class PracticeResults(Mapping):
+    """``practice_results``' KPIResults keyed by (practice_code, indicator_code), each evaluated by ``engine`` only
+    when asked for: the rows already hold what the board views show, and 6,000 eagerly built series (with their
+    charts' points) would cost minutes and be copied on every cache hit. Pickles small (a database URL, not data)."""
+
+    def __init__(self, url: str, config: FederationConfig, viewer: Viewer, filters: calc.Filters, keys: list):
+        self.url, self.config, self.viewer, self.filters = url, config, viewer, filters
+        self._keys = list(keys)
+        self._known = set(self._keys)
+        self._done: dict = {}
+
+    def __getitem__(self, key):
+        if key not in self._known:
+            raise KeyError(key)
+        if key not in self._done:
+            from .db import get_engine
+
+            pcode, code = key
+            one = calc.Filters(practice_codes=(pcode,), period_end=self.filters.period_end, months=self.filters.months)
+            self._done[key] = calc.kpi_results(get_engine(self.url), self.config, self.viewer, one, codes=[code])[code]
+        return self._done[key]
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_done": {}}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The practice × measure matrix
+# ---------------------------------------------------------------------------------------------------------------
+def cell_text(value, unit: str, rag: str, suppressed: bool) -> str:
+    """What a matrix cell says: the value and the RAG symbol (never colour alone)."""
+    if suppressed:
+        return "not shown"
+    if value is None or pd.isna(value):
+        return "no data"
+    if unit == "%" and float(value) >= 99.95:
+        short = "100%"  # saves a column's width in the matrix; 99.96% still shows as 100.0% elsewhere
+    else:
+        short = calc.format_value(float(value), unit).replace(" per 10,000", "").replace(" per 1,000", "")
+    return f"{short} {RAG_SYMBOLS[rag]}" if rag != "none" else short
+
+
+def practice_matrix(rows: pd.DataFrame, federation: dict[str, calc.KPIResult], config: FederationConfig,
+                    overall_label: str = "Federation") -> pd.DataFrame:
+    """Long table for the heatmap: one row per measure × column (the selected federation figure first, then each
+    practice), with the cell text, RAG and words for the hover. ``rows`` is ``practice_results`` output and
+    ``federation`` the KPIResults of the same filters."""
+    out = []
+    kpis = {r["indicator_code"]: r for r in config.kpi_rows()}
+    for code in kpi_codes(config):
+        ind = config.indicator(code)
+        res = federation.get(code)
+        if res is not None:
+            out.append({
+                "indicator_code": code, "measure": ind.name, "unit": ind.unit, "practice_code": "",
+                "practice": overall_label, "value": res.latest_value, "rag": res.rag,
+                "suppressed": res.suppressed, "target": kpis[code]["target"],
+                "latest_period": res.latest_period, "comparison": "",
+                "text": cell_text(res.latest_value, ind.unit, res.rag, res.suppressed),
+            })
+    for r in rows.itertuples(index=False):
+        out.append({
+            "indicator_code": r.indicator_code, "measure": r.indicator, "unit": r.unit,
+            "practice_code": r.practice_code, "practice": r.practice_name, "value": r.value, "rag": r.rag,
+            "suppressed": r.suppressed, "target": r.target, "latest_period": r.latest_period,
+            "comparison": r.comparison_text,
+            "text": cell_text(r.value, r.unit, r.rag, r.suppressed),
+        })
+    df = pd.DataFrame(out, columns=["indicator_code", "measure", "unit", "practice_code", "practice", "value", "rag",
+                                    "suppressed", "target", "latest_period", "comparison", "text"])
+    df["status"] = [
+        ("Fewer than 5 responses: not shown" if s else f"{RAG_SYMBOLS[g]} {RAG_WORDS[g]}"
+         + (f" (target {calc.format_value(t, u)})" if t is not None and not pd.isna(t) else ""))
+        for s, g, t, u in zip(df["suppressed"], df["rag"], df["target"], df["unit"])
+    ]
+    return df
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What needs attention
+# ---------------------------------------------------------------------------------------------------------------
+ATTENTION_COLUMNS = ["kind", "rank", "where", "practice_code", "indicator_code", "headline", "detail"]
+KIND_CONCERN, KIND_TARGET, KIND_TRAINING = "Special-cause concern", "Missed target", "Training lapsed or lapsing"
+
+
+def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResult], rows: pd.DataFrame,
+                    training: pd.DataFrame | None, where: str = "Federation") -> pd.DataFrame:
+    """The list a board starts with, in words, most serious first within each kind.
+
+    * special-cause concern: the latest month of a measure is a Making Data Count concern, for the selected
+      practices together (``federation``) or for one practice (``rows``, from ``practice_results``);
+    * missed target: the selected practices together are off target (red) on a measure;
+    * training: practices with required training lapsed, never completed, or lapsing within 30 days
+      (``training``: ``training.lapsing_counts`` output).
+    """
+    items = []
+    for code, res in federation.items():
+        ind = res.indicator
+        s = res.spc
+        if s is not None and s.variation.startswith("concern"):
+            last = s.points.iloc[-1]
+            items.append({
+                "kind": KIND_CONCERN, "rank": 0, "where": where, "practice_code": "", "indicator_code": code,
+                "headline": f"{VARIATION_SYMBOLS[s.variation]} {ind.name}: {calc.format_value(res.latest_value, ind.unit)}"
+                            f" in {_fmt_period(res.latest_period)}",
+                "detail": f"{where}: {s.variation_text}. Rule: {last['rules']} (mean "
+                          f"{calc.format_value(float(last['mean']), ind.unit)}).",
+            })
+    if rows is not None and not rows.empty:
+        # A month of one or two complaints swings from 0% to 100%: too few to call a practice's change real.
+        enough = pd.to_numeric(rows["denominator"], errors="coerce") >= config.thresholds.suppression_min
+        concern = rows[rows["variation"].astype("str").str.startswith("concern") & enough]
+        for r in concern.itertuples(index=False):
+            items.append({
+                "kind": KIND_CONCERN, "rank": 1, "where": r.practice_name, "practice_code": r.practice_code,
+                "indicator_code": r.indicator_code,
+                "headline": f"{VARIATION_SYMBOLS[r.variation]} {r.practice_name} – {r.indicator}: "
+                            f"{calc.format_value(r.value, r.unit)} in {_fmt_period(r.latest_period)}",
+                "detail": f"{r.variation_text}. Rule: {r.concern_rules}.",
+            })
+    for code, res in federation.items():
+        if res.rag != "red":
+            continue
+        ind = res.indicator
+        gap = abs((res.latest_value or 0) - (res.target or 0))
+        items.append({
+            "kind": KIND_TARGET, "rank": -gap / max(abs(res.target or 1), 1e-9), "where": where, "practice_code": "",
+            "indicator_code": code,
+            "headline": f"{RAG_SYMBOLS['red']} {ind.name}: {calc.format_value(res.latest_value, ind.unit)} against a "
+                        f"target of {calc.format_value(res.target, ind.unit)}",
+            "detail": f"{where}, {_fmt_period(res.latest_period)}: off target by "
+                      f"{calc.format_value(gap, ind.unit).replace(' pts', '')}"
+                      f"{' percentage points' if ind.unit == '%' else ''}. "
+                      f"{res.spc.assurance_text if res.spc is not None else ''}".strip(),
+        })
+    if training is not None and not training.empty:
+        t = training[training["practice_code"] != "ALL"]
+        for r in t.to_dict("records"):
+            lapsed = int(r.get("Lapsed", 0)) + int(r.get("Never completed", 0))
+            soon = int(r.get("Lapses within 30 days", 0))
+            if lapsed + soon == 0:
+                continue
+            bits = []
+            if int(r.get("Lapsed", 0)):
+                bits.append(f"{int(r['Lapsed'])} lapsed")
+            if int(r.get("Never completed", 0)):
+                bits.append(f"{int(r['Never completed'])} never completed")
+            if soon:
+                bits.append(f"{soon} lapse within 30 days")
+            items.append({
+                "kind": KIND_TRAINING, "rank": -(lapsed * 2 + soon), "where": r["practice_name"],
+                "practice_code": r["practice_code"], "indicator_code": "TRAINING_COMPLIANCE",
+                "headline": f"{r['practice_name']}: {', '.join(bits)}",
+                "detail": f"Required staff × course training: "
+                          f"{int(r.get('Lapses in 31–60 days', 0)) + int(r.get('Lapses in 61–90 days', 0))} more "
+                          f"lapse in 31–90 days.",
+            })
+    df = pd.DataFrame(items, columns=ATTENTION_COLUMNS)
+    kinds = {KIND_CONCERN: 0, KIND_TARGET: 1, KIND_TRAINING: 2}
+    return df.sort_values(["kind", "rank"], key=lambda s: s.map(kinds) if s.name == "kind" else s,
+                          kind="mergesort").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Aims in plain words
+# ---------------------------------------------------------------------------------------------------------------
+def aim_summary(config: FederationConfig, aim_id: str, results: dict[str, calc.KPIResult]) -> str:
+    """A paragraph a board member can read aloud: how many of the aim's measures meet their targets, which are
+    improving or of concern (Making Data Count) and which targets are missed."""
+    aim = next(a for a in config.aims if a.id == aim_id)
+    codes = [k.indicator for k in aim.kpis]
+    res = [results[c] for c in codes if c in results]
+    with_target = [r for r in res if r.target is not None]
+    with_data = [r for r in res if r.latest_value is not None]
+    if not with_data:
+        return "No data for these measures in the chosen period and practices."
+    parts = []
+    if with_target:
+        on = [r for r in with_target if r.rag == "green"]
+        near = [r for r in with_target if r.rag == "amber"]
+        off = [r for r in with_target if r.rag == "red"]
+        parts.append(f"{len(on)} of {len(with_target)} measure{'s' if len(with_target) != 1 else ''} with a target "
+                     f"{'is' if len(on) == 1 else 'are'} on target"
+                     + (f", {len(near)} near target" if near else "")
+                     + (f" and {len(off)} off target" if off else "") + ".")
+        for r in off:
+            parts.append(f"{r.indicator.name} is {calc.format_value(r.latest_value, r.indicator.unit)} against a "
+                         f"target of {calc.format_value(r.target, r.indicator.unit)}.")
+    improving = [r for r in res if r.spc is not None and r.spc.variation.startswith("improvement")]
+    concern = [r for r in res if r.spc is not None and r.spc.variation.startswith("concern")]
+    if improving:
+        parts.append("Improving (special cause): " + "; ".join(r.indicator.name for r in improving) + ".")
+    if concern:
+        parts.append("Special-cause concern: " + "; ".join(r.indicator.name for r in concern) + ".")
+    if not improving and not concern:
+        parts.append("No measure shows special-cause variation: month-to-month changes are within the usual range.")
+    # Assurance speaks for a stable process only: while a measure is changing (special cause) its limits describe
+    # the old and the new process together, so "consistently fails" would mislead.
+    stable = [r for r in res if r.spc is not None and r.spc.variation == "common_cause"]
+    fails = [r for r in stable if r.spc.assurance == "fail"]
+    passes = [r for r in stable if r.spc.assurance == "pass"]
+    if fails:
+        parts.append("Stable but short of target, so it will not be met without a change in how the work is done: "
+                     + "; ".join(r.indicator.name for r in fails) + ".")
+    if passes:
+        parts.append("Consistently meets its target: " + "; ".join(r.indicator.name for r in passes) + ".")
+    suppressed = [r for r in res if r.suppressed]
+    if suppressed:
+        parts.append("Not shown (fewer than 5 responses): " + "; ".join(r.indicator.name for r in suppressed) + ".")
+    return " ".join(parts)
+
+
+def special_cause_runs(result: calc.KPIResult) -> pd.DataFrame:
+    """The special-cause points of a measure's SPC chart grouped into runs of consecutive months of the same kind,
+    each in words: when, how many points, improvement / concern / neutral, and which rules fired."""
+    cols = ["from", "to", "points", "kind", "rules", "words"]
+    s = result.spc
+    if s is None or s.points.empty or not s.points["special_cause"].any():
+        return pd.DataFrame(columns=cols)
+    p = s.points.reset_index(names="period")
+    p["kind"] = np.where(p["special_cause"], p["point_type"].astype("str") + "|" + p["side"].astype("str"), "")
+    p["run"] = (p["kind"] != p["kind"].shift()).cumsum()
+    rows = []
+    unit = result.indicator.unit
+    for _, g in p[p["special_cause"]].groupby("run", sort=True):
+        point_type, side = g["kind"].iloc[0].split("|")
+        rules = list(dict.fromkeys(r for rs in g["rules"] for r in str(rs).split("; ") if r))
+        first, last = pd.Timestamp(g["period"].iloc[0]), pd.Timestamp(g["period"].iloc[-1])
+        when = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"
+        kind = {"improvement": "Improvement", "concern": "Concern"}.get(point_type, "Unusual, no preferred direction")
+        level = "high" if side == "high" else "low"
+        rows.append({
+            "from": first.date(), "to": last.date(), "points": len(g), "kind": kind, "rules": "; ".join(rules),
+            "words": f"{kind} ({level}), {when}: {len(g)} point{'s' if len(g) != 1 else ''} from "
+                     f"{calc.format_value(float(g['value'].min()), unit)} to "
+                     f"{calc.format_value(float(g['value'].max()), unit)}; {_rules_in_words(rules, s.run_length)}.",
+        })
+    return pd.DataFrame(rows, columns=cols)
+
+
+def rebased(result: calc.KPIResult, config: FederationConfig, start: date) -> calc.KPIResult:
+    """The same result with the control limits recalculated from ``start`` (a known change, such as a new recall
+    system): one set of limits before, another from then on, as Making Data Count allows. Only the chart changes;
+    the latest value, RAG and everything else stay as ``engine.evaluate`` gave them."""
+    values = result.series.set_index("period_start")["value"].dropna()
+    if values.empty:
+        return result
+    pos = int((values.index < pd.Timestamp(start)).sum())
+    if pos <= 0 or pos >= len(values):
+        return result
+    new_spc = spc(values, result.indicator.direction, result.target, run_length=config.thresholds.spc_run_length,
+                  rebase_at=[pos])
+    return replace(result, spc=new_spc)
+
+
+def _rules_in_words(rules: list[str], run_length: int) -> str:
+    words = {
+        "outside limits": "outside the process limits",
+        "shift": f"a shift of {run_length} or more points on one side of the mean",
+        "trend": f"a trend of {run_length} points rising or falling",
+        "2 of 3 near limits": "2 of 3 points close to a limit",
+    }
+    return ", ".join(words.get(r, r) for r in rules)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Funnel: one measure, every practice, latest month
+# ---------------------------------------------------------------------------------------------------------------
+FUNNEL_COLUMNS = ["practice_code", "label", "period_start", "numerator", "denominator", "value", "lower_ci",
+                  "upper_ci", "lower_ci_998", "upper_ci_998", "comparison", "position_95", "position",
+                  "suppressed", "highlight", "note"]
+
+
+def indicator_funnel(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters, code: str,
+                     period: date | None = None, span_months: int = 1
+                     ) -> tuple[pd.DataFrame, float | None, date | None]:
+    """The practices compared for one measure: value, Wilson 95% and 99.8% intervals, better / similar / worse than
+    the pooled value, and where each sits on the funnel (95% and 99.8%).
+
+    Over one month (default: the latest month with data up to the chosen period end), or over ``span_months`` months
+    ending then: each practice's Σnumerator / Σdenominator over those months, which suits measures with few cases a
+    month (complaints, significant events). Practices are those of the PCN filter (all when none); the practice
+    filter only highlights, because a funnel of one practice compares nothing.
+
+    The pooled value is Σnumerator / Σdenominator over the practices compared, worked out before any FFT
+    suppression; practices with fewer than 5 responses are then hidden (values removed, note says why).
+    Returns (rows, pooled value in the measure's unit, last month).
+    """
+    ind = config.indicator(code)
+    scope = calc.resolve_practices(engine, viewer, calc.Filters(pcn=filters.pcn))
+    plist = calc.practices(engine, viewer, config)
+    names = dict(zip(plist["code"], plist["display_name"]))
+    _, end = calc.period_window(engine, filters)
+    if not scope or end is None:
+        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
+    end = period or end
+    start = (pd.Timestamp(end) - pd.DateOffset(months=max(span_months, 1) - 1 + 24)).date()
+    data = calc.indicator_by_practice(engine, [code], scope, start, end)
+    data = data[data["denominator"] > 0]
+    if data.empty:
+        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
+    when = data["period_start"].max()
+    first = when - pd.DateOffset(months=max(span_months, 1) - 1)
+    d = (data[(data["period_start"] >= first) & (data["period_start"] <= when)]
+         .groupby("practice_code", as_index=False)[["numerator", "denominator"]].sum())
+    d["period_start"] = when
+    pooled_p = float(d["numerator"].sum() / d["denominator"].sum())
+    scale = ind.multiplier
+    lo95, hi95 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.95)
+    lo998, hi998 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.998)
+    d["value"] = d["numerator"] / d["denominator"] * scale
+    d["lower_ci"], d["upper_ci"] = lo95 * scale, hi95 * scale
+    d["lower_ci_998"], d["upper_ci_998"] = lo998 * scale, hi998 * scale
+    d["comparison"] = compare_with_benchmark(d["lower_ci"], d["upper_ci"], pooled_p * scale, ind.direction)
+    pos998 = funnel_position(d["numerator"], d["denominator"], pooled_p, 0.998)
+    pos95 = funnel_position(d["numerator"], d["denominator"], pooled_p, 0.95)
+    d["position"] = _by_direction(pos998, ind.direction)
+    d["position_95"] = _by_direction(pos95, ind.direction)
+    d["label"] = d["practice_code"].map(names).fillna(d["practice_code"]).astype("str")
+    d["highlight"] = d["practice_code"].isin(filters.practice_codes)
+    d["suppressed"] = False
+    d["note"] = ""
+    if ind.derived in calc.FFT_PERCENT_DERIVATIONS:
+        small = d["denominator"] < config.thresholds.suppression_min
+        d.loc[small, ["numerator", "value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"]] = np.nan
+        d.loc[small, "comparison"] = "not compared"
+        d.loc[small, ["position", "position_95"]] = "not compared"
+        d.loc[small, "suppressed"] = True
+        d.loc[small, "note"] = f"Fewer than {config.thresholds.suppression_min} responses: not shown"
+    d = d.sort_values("label", kind="mergesort")
+    return d[FUNNEL_COLUMNS].reset_index(drop=True), pooled_p * scale, when.date()
+
+
+def _by_direction(position, direction: str) -> np.ndarray:
+    """Funnel above / below in the measure's own words: better / worse when a direction is set."""
+    pos = np.asarray(position, dtype=object)
+    if direction == "higher":
+        mapping = {"above": "better", "below": "worse"}
+    elif direction == "lower":
+        mapping = {"above": "worse", "below": "better"}
+    else:
+        mapping = {}
+    return np.array([mapping.get(p, p) for p in pos], dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where a number came from
+# ---------------------------------------------------------------------------------------------------------------
+def last_batches(engine: Engine, codes: list[str] | None = None) -> pd.DataFrame:
+    """Per measure: the newest import batch that wrote any of its values, with its file, time and who imported it,
+    and the months the measure covers."""
+    stmt = (select(m.IndicatorValue.indicator_code, func.max(m.IndicatorValue.batch_id).label("batch_id"),
+                   func.min(m.IndicatorValue.period_start), func.max(m.IndicatorValue.period_start),
+                   func.count().label("rows"))
+            .group_by(m.IndicatorValue.indicator_code))
+    if codes:
+        stmt = stmt.where(m.IndicatorValue.indicator_code.in_(list(codes)))
+    with engine.connect() as conn:
+        per = pd.DataFrame(tuples(conn.execute(stmt)),
+                           columns=["indicator_code", "batch_id", "first_period", "last_period", "rows"])
+        ids = [int(b) for b in per["batch_id"].dropna().unique()]
+        batches = pd.DataFrame(
+            conn.execute(select(m.ImportBatch.id, m.ImportBatch.kind, m.ImportBatch.file_name,
+                                m.ImportBatch.imported_at, m.ImportBatch.imported_by)
+                         .where(m.ImportBatch.id.in_(ids))).all() if ids else [],
+            columns=["batch_id", "kind", "file_name", "imported_at", "imported_by"])
+    out = per.merge(batches, on="batch_id", how="left")
+    for c in ("first_period", "last_period"):
+        out[c] = pd.to_datetime(out[c]).dt.date
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A practice's complaints and significant events
+# ---------------------------------------------------------------------------------------------------------------
+def _practice_id(conn, code: str) -> int | None:
+    return conn.execute(select(m.Practice.id).where(m.Practice.code == code)).scalar_one_or_none()
+
+
+def _window_12m(engine: Engine, filters: calc.Filters) -> tuple[date, date]:
+    end = filters.period_end or calc.latest_period(engine) or date.today()
+    end_ts = pd.Timestamp(end) + pd.offsets.MonthEnd(0)
+    start_ts = (pd.Timestamp(end).replace(day=1) - pd.DateOffset(months=11))
+    return start_ts.date(), end_ts.date()
+
+
+def complaints_summary(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
+    """Complaints received by one practice over the 12 months to the chosen period end: counts by category and
+    outcome, still open, and the median working days to acknowledge and to resolve (aggregates: every role)."""
+    start, end = _window_12m(engine, filters)
+    with engine.connect() as conn:
+        pid = _practice_id(conn, practice_code)
+        rows = conn.execute(
+            select(m.Complaint.category, m.Complaint.outcome, m.Complaint.received_on, m.Complaint.acknowledged_on,
+                   m.Complaint.resolved_on)
+            .where(m.Complaint.practice_id == pid, m.Complaint.received_on >= start, m.Complaint.received_on <= end)
+        ).all() if pid is not None else []
+    df = pd.DataFrame(rows, columns=["category", "outcome", "received_on", "acknowledged_on", "resolved_on"])
+    out = {"start": start, "end": end, "count": len(df), "open": 0, "median_ack_days": None,
+           "median_resolve_days": None,
+           "by_category": pd.DataFrame(columns=["Category", "Complaints"])}
+    if df.empty:
+        return out
+    rec = pd.to_datetime(df["received_on"]).to_numpy().astype("datetime64[D]")
+
+    def _days(col):
+        d = pd.to_datetime(df[col])
+        ok = d.notna().to_numpy()
+        vals = np.busday_count(rec[ok], d[ok].to_numpy().astype("datetime64[D]"))
+        return float(np.median(vals)) if len(vals) else None
+
+    out["open"] = int(df["resolved_on"].isna().sum())
+    out["median_ack_days"] = _days("acknowledged_on")
+    out["median_resolve_days"] = _days("resolved_on")
+    out["by_category"] = (df.groupby("category").size().rename("Complaints").reset_index()
+                          .rename(columns={"category": "Category"})
+                          .sort_values(["Complaints", "Category"], ascending=[False, True], kind="mergesort"))
+    return out
+
+
+def significant_events_summary(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
+    """Significant events at one practice over the 12 months to the chosen period end: count, by category, and how
+    many have their learning recorded (aggregates: every role)."""
+    start, end = _window_12m(engine, filters)
+    has_learning = func.coalesce(func.length(func.trim(m.SignificantEvent.learning)), 0) > 0
+    with engine.connect() as conn:
+        pid = _practice_id(conn, practice_code)
+        rows = conn.execute(
+            select(m.SignificantEvent.category, func.count(), func.sum(case((has_learning, 1), else_=0)))
+            .where(m.SignificantEvent.practice_id == pid, m.SignificantEvent.event_date >= start,
+                   m.SignificantEvent.event_date <= end)
+            .group_by(m.SignificantEvent.category)
+        ).all() if pid is not None else []
+    df = pd.DataFrame(rows, columns=["Category", "Events", "With learning recorded"])
+    df["Events"] = pd.to_numeric(df["Events"]).astype(int)
+    df["With learning recorded"] = pd.to_numeric(df["With learning recorded"]).fillna(0).astype(int)
+    df = df.sort_values(["Events", "Category"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    total = int(df["Events"].sum())
+    learned = int(df["With learning recorded"].sum())
+    return {"start": start, "end": end, "count": total, "with_learning": learned, "by_category": df}
+
+
+def complaints_list(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str) -> pd.DataFrame:
+    """Complaint details (person-level: summaries can identify people) for one practice over 12 months. Refused
+    unless the viewer may see people at that practice; summaries redacted for everyone but admins."""
+    viewer.require_people([practice_code])
+    start, end = _window_12m(engine, filters)
+    with engine.connect() as conn:
+        pid = _practice_id(conn, practice_code)
+        rows = conn.execute(
+            select(m.Complaint.reference, m.Complaint.received_on, m.Complaint.category, m.Complaint.acknowledged_on,
+                   m.Complaint.resolved_on, m.Complaint.outcome, m.Complaint.summary)
+            .where(m.Complaint.practice_id == pid, m.Complaint.received_on >= start, m.Complaint.received_on <= end)
+            .order_by(m.Complaint.received_on.desc())
+        ).all() if pid is not None else []
+    df = pd.DataFrame(rows, columns=["Reference", "Received", "Category", "Acknowledged", "Resolved", "Outcome",
+                                     "Summary"])
+    df["Summary"] = [redact_for(viewer, s) for s in df["Summary"]]
+    return df
+
+
+def significant_events_list(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str
+                            ) -> pd.DataFrame:
+    """Significant event details for one practice over 12 months (person-level; refused otherwise)."""
+    viewer.require_people([practice_code])
+    start, end = _window_12m(engine, filters)
+    with engine.connect() as conn:
+        pid = _practice_id(conn, practice_code)
+        rows = conn.execute(
+            select(m.SignificantEvent.reference, m.SignificantEvent.event_date, m.SignificantEvent.category,
+                   m.SignificantEvent.learning)
+            .where(m.SignificantEvent.practice_id == pid, m.SignificantEvent.event_date >= start,
+                   m.SignificantEvent.event_date <= end)
+            .order_by(m.SignificantEvent.event_date.desc())
+        ).all() if pid is not None else []
+    df = pd.DataFrame(rows, columns=["Reference", "Date", "Category", "Learning"])
+    df["Learning"] = [redact_for(viewer, s) for s in df["Learning"]]
+    return df
+
+
+__all__ = [
+    "AccessDenied", "COMPARISON_SYMBOLS", "COMPARISON_WORDS", "kpi_codes", "federation_series", "practice_results",
+    "practice_matrix", "cell_text", "attention_items", "aim_summary", "special_cause_runs", "rebased", "indicator_funnel", "last_batches",
+    "complaints_summary", "significant_events_summary", "complaints_list", "significant_events_list",
+]

@@ -1,0 +1,168 @@
+"""Quality indicators: pick a measure; its control chart (is it changing?), its funnel plot (which practices differ
+from the federation by more than chance?), the practices' table with intervals, and how the number is calculated."""
+import pandas as pd
+import streamlit as st
+
+from data_layer.analytics import ASSURANCE_SYMBOLS, RAG_SYMBOLS, RAG_WORDS, VARIATION_SYMBOLS
+from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, rebased, special_cause_runs
+from ui import charts, data, state, views
+from ui.guard import page_context
+from ui.format import describe_filters, format_value, month_label
+
+viewer, filters = page_context(__file__)
+cfg = state.config()
+practices = state.practice_list(viewer)
+where = views.overall_label(filters)
+
+st.title("Quality indicators")
+st.caption(describe_filters(filters, practices))
+
+# --- Which measure ------------------------------------------------------------------------------------------------
+KEY_ORDER = {"Safe": 0, "Effective": 1, "Caring": 2, "Responsive": 3, "Well-led": 4}
+catalogue = sorted(cfg.indicators, key=lambda i: (KEY_ORDER[i.key_question], i.name))
+codes = [i.code for i in catalogue]
+by_code = {i.code: i for i in catalogue}
+wanted = st.query_params.get("indicator")
+if wanted in by_code and st.session_state.get("_quality_from_url") != wanted:
+    st.session_state["quality_indicator"] = wanted
+    st.session_state["_quality_from_url"] = wanted
+if st.session_state.get("quality_indicator") not in by_code:
+    st.session_state["quality_indicator"] = codes[0]
+code = st.selectbox("Measure", codes, key="quality_indicator",
+                    format_func=lambda c: f"{by_code[c].key_question} · {by_code[c].name}")
+if st.query_params.get("indicator") != code:
+    st.query_params["indicator"] = code
+    st.session_state["_quality_from_url"] = code
+ind = by_code[code]
+res = views.indicator_results(viewer, filters, (code,))[code]
+unit = ind.unit
+st.markdown(views.md(ind.description))
+
+if res.latest_value is None and not res.suppressed:
+    reason = ("no practices match the chosen filters" if (filters.practice_codes or filters.pcn) and
+              res.series.empty else "there is no data for this measure in the chosen period")
+    st.info(f"Nothing to chart: {reason}. Widen the period or clear the practice filter.", icon=":material/info:")
+    st.stop()
+
+# --- Where it stands ----------------------------------------------------------------------------------------------
+s = res.spc
+m1, m2, m3, m4 = st.columns([1, 1, 1.3, 1.6])
+m1.metric(f"Latest ({month_label(res.latest_period)})",
+          "Not shown" if res.suppressed else format_value(res.latest_value, unit),
+          delta=None if res.change is None else format_value(res.change, unit, signed=True),
+          delta_color={"higher": "normal", "lower": "inverse"}.get(ind.direction, "off"),
+          help="Fewer than 5 responses: not shown." if res.suppressed else f"{where}: Σ numerator / Σ denominator.")
+m2.metric("Target", format_value(res.target, unit) if res.target is not None else "None set",
+          help={"higher": "Higher is better.", "lower": "Lower is better."}.get(ind.direction, "No preferred direction."))
+m3.metric("Status", f"{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}")
+m4.metric("Variation", views.variation_label(res), help=getattr(s, "variation_text", "Not enough data"))
+if res.suppressed:
+    st.warning("The latest month had fewer than 5 responses, so its figure is not shown.", icon=":material/visibility_off:")
+
+# --- Control chart ------------------------------------------------------------------------------------------------
+st.subheader("Is it changing? Statistical process control")
+st.caption(f"{where}, month by month (Σ numerator / Σ denominator). The dashed lines are the process limits: "
+           "the range the figure moves in by chance. Coloured points are special causes — something changed: blue "
+           "circles improvement, orange diamonds concern, purple squares unusual where no direction is preferred.")
+months = [d.date() for d in res.series.dropna(subset=["value"])["period_start"]]
+rebase = st.selectbox("Recalculate the limits from", [None, *months[2:-1]], key="quality_rebase",
+                      format_func=lambda d: "No recalculation (one set of limits)" if d is None else f"{d:%B %Y}",
+                      help="After a known change (a new system, a project) the process before and after differ: "
+                           "recalculate the limits from the month the change took effect.")
+chart = rebased(res, cfg, rebase) if rebase else res
+st.plotly_chart(views.spc_chart(viewer, filters, code, None, 400, rebase), width="stretch", key="spc")
+st.markdown(views.md(charts.spc_caption(chart)))
+if rebase:
+    st.caption(f"Limits recalculated from {rebase:%B %Y}. The status and icons at the top of the page and in the "
+               "board's scorecard use one set of limits over the whole period.")
+runs = special_cause_runs(chart)
+if not runs.empty:
+    st.markdown("**Special causes explained**")
+    for words in runs["words"]:
+        st.markdown(f"- {views.md(words)}")
+elif s is not None:
+    st.caption("No special causes: every month is within the usual range (common cause variation).")
+views.data_behind(charts.spc_table(chart), f"{code.lower()}_spc.csv", "spc")
+
+# --- Funnel -------------------------------------------------------------------------------------------------------
+st.subheader("Which practices differ? Funnel plot")
+# A month of one or two complaints compares nothing: for sparse measures start with a year's figures.
+latest_month, _, _ = views.funnel(viewer, filters, code)
+in_scope = len(practices) if not filters.pcn else int((practices["pcn"] == filters.pcn).sum())
+sparse = latest_month.empty or len(latest_month) < in_scope or latest_month["denominator"].median() < 20
+SPANS = {1: "The latest month", 12: "The last 12 months (Σ numerators ÷ Σ denominators)"}
+span = st.radio("Compare practices over", list(SPANS), format_func=SPANS.get, horizontal=True,
+                index=1 if sparse else 0, key=f"funnel_span_{code}")
+points, pooled, month = views.funnel(viewer, filters, code, span)
+scope = filters.pcn or "the federation"
+period_words = month_label(month) if span == 1 or month is None else \
+    f"12 months to {month_label(month)}"
+if points.empty or pooled is None:
+    st.info(f"No practice figures for {month_label(month) if month else 'this period'}: nothing to compare.",
+            icon=":material/info:")
+else:
+    st.caption(f"{period_words}: each practice's {ind.name.lower()} against its size, with the pooled value of "
+               f"{scope} ({format_value(pooled, unit)}). Inside the dotted lines (95%) or dashed lines (99.8%) a "
+               "practice differs from the pooled value by no more than chance would explain. Not a league table."
+               + (" Practices chosen in the filter are drawn larger with bold names." if filters.practice_codes else ""))
+    st.plotly_chart(charts.funnel_figure(points.assign(position=points["position"]), pooled, unit, height=440,
+                                         multiplier=ind.multiplier, x_title=ind.denominator),
+                    width="stretch", key="funnel")
+    hidden = points[points["suppressed"]]
+    if not hidden.empty:
+        st.caption(f"Not shown (fewer than {cfg.thresholds.suppression_min} responses): "
+                   + ", ".join(hidden["label"]) + ".")
+    table = pd.DataFrame({
+        "Practice": points["label"],
+        "Numerator": points["numerator"],
+        "Denominator": points["denominator"],
+        f"Value ({unit})": points["value"].round(2),
+        "95% interval": [("–" if pd.isna(lo) else f"{format_value(lo, unit)} to {format_value(hi, unit)}")
+                         for lo, hi in zip(points["lower_ci"], points["upper_ci"])],
+        f"Compared with {scope}": [f"{COMPARISON_SYMBOLS.get(c, '')} {COMPARISON_WORDS.get(c, c)}".replace(
+            "the federation", scope) for c in points["comparison"]],
+        "Funnel (99.8%)": [{"within": "Within", "better": "▲ Better than expected", "worse": "▼ Worse than expected",
+                            "above": "▲ Higher than expected", "below": "▼ Lower than expected",
+                            "not compared": "Not compared"}.get(p, p) for p in points["position"]],
+        "Note": points["note"],
+    })
+    st.markdown("**Practices compared** (Wilson 95% intervals; better, similar or worse when the whole interval is "
+                f"above or below {scope}'s value)")
+    st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
+                 column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
+                                "Denominator": st.column_config.NumberColumn(format="%d")})
+    st.download_button("Download the practice comparison (CSV)", views.csv_bytes(table),
+                       file_name=f"{code.lower()}_practices_{span}m_to_{month:%Y_%m}.csv", mime="text/csv",
+                       icon=":material/download:", key="dl_funnel")
+
+# --- How it is calculated -----------------------------------------------------------------------------------------
+with st.expander("How is this calculated", icon=":material/calculate:", expanded=False):
+    aims = [(a.title, k) for a in cfg.aims for k in a.kpis if k.indicator == code]
+    batches = views.last_batches()
+    b = batches[batches["indicator_code"] == code]
+    facts = {
+        "Numerator": ind.numerator,
+        "Denominator": ind.denominator,
+        "Value": ("numerator ÷ denominator × 100 (%)" if unit == "%" else
+                  f"numerator ÷ denominator × {ind.multiplier:,.0f} ({unit})"),
+        "Across practices": "Σ numerators ÷ Σ denominators (never an average of practice percentages)",
+        "Better when": {"higher": "higher", "lower": "lower"}.get(ind.direction, "no preferred direction"),
+        "Source": ind.source + (" (calculated by the dashboard from the raw records)" if ind.derived else ""),
+        "Frequency": ind.frequency,
+        "CQC key question": ind.key_question,
+        "CQC quality statements": "; ".join(ind.quality_statements),
+        "Aims and targets": "; ".join(
+            f"{t} — target {format_value(k.target, unit) if k.target is not None else 'none'}" for t, k in aims)
+            or "Not used by an aim",
+        "Control chart rules": f"Making Data Count XmR: limits at mean ± 2.66 × mean moving range; run length "
+                               f"{cfg.thresholds.spc_run_length}; trial limits under {cfg.thresholds.trial_limit_points} points",
+    }
+    if ind.derived in ("fft_positive", "fft_negative"):
+        facts["Small numbers"] = f"Fewer than {cfg.thresholds.suppression_min} responses: not shown"
+    if not b.empty:
+        r = b.iloc[0]
+        facts["Last import that fed it"] = (f"{r['file_name']} ({r['kind']}), {pd.Timestamp(r['imported_at']):%d %B %Y %H:%M}"
+                                            f" by {r['imported_by']}")
+        facts["Months held"] = f"{month_label(r['first_period'])} to {month_label(r['last_period'])} ({int(r['rows']):,} practice-months)"
+    st.dataframe(pd.DataFrame({"": list(facts), "Detail": list(facts.values())}), hide_index=True, width="stretch",
+                 column_config={"": st.column_config.TextColumn(width="small")})

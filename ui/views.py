@@ -1,0 +1,195 @@
+"""Cached calls into the data layer for the board views (overview, aims, quality, practice profile).
+
+As in ui/data.py: every cache takes the viewer and the filters as arguments (never reads the user inside) and is
+bounded by ttl and max_entries. Also the small presentation helpers those pages share: the "data behind this chart"
+expander with its CSV download, and links that carry the chosen filters.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import engine as calc
+from data_layer import training as training_data
+from data_layer import views as v
+from data_layer.scope import Viewer
+from ui.data import TTL, kpi_results
+from ui.state import config, database
+
+__all__ = ["kpi_results", "indicator_results", "practice_results", "matrix", "attention", "training_lapsing",
+           "overall_label", "funnel", "last_batches", "complaints_summary", "significant_events_summary", "complaints_list",
+           "significant_events_list", "practice_training", "data_behind", "md", "csv_bytes"]
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def indicator_results(viewer: Viewer, filters: calc.Filters, codes: tuple[str, ...]) -> dict[str, calc.KPIResult]:
+    """Any indicators of the catalogue (not only the aims' KPIs), evaluated over the filters."""
+    return calc.kpi_results(database(), config(), viewer, filters, codes=list(codes))
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Working out every practice's measures…")
+def practice_results(viewer: Viewer, filters: calc.Filters) -> tuple[pd.DataFrame, dict]:
+    return v.practice_results(database(), config(), viewer, filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def matrix(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
+    rows, _ = practice_results(viewer, filters)
+    return v.practice_matrix(rows, kpi_results(viewer, filters), config(), overall_label(filters))
+
+
+def overall_label(filters: calc.Filters) -> str:
+    """What the pooled figure of the chosen practices is called on screen."""
+    if filters.practice_codes:
+        return "Selected practices"
+    return filters.pcn or "Federation"
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def training_snapshot(viewer: Viewer, filters: calc.Filters):
+    return training_data.snapshot(database(), config(), viewer, filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def training_lapsing(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
+    return training_data.lapsing_counts(training_snapshot(viewer, filters))
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def attention(viewer: Viewer, filters: calc.Filters, where: str) -> pd.DataFrame:
+    rows, _ = practice_results(viewer, filters)
+    return v.attention_items(config(), kpi_results(viewer, filters), rows, training_lapsing(viewer, filters), where)
+
+
+# Figures: building a plotly figure validates every property (50-150 ms each), and a page of control charts has
+# dozens. cache_resource keeps the figure object itself (cache_data would pickle it, and unpickling validates again);
+# figures are never changed after they are built, so sharing them between sessions is safe.
+@st.cache_resource(ttl=TTL, max_entries=512, show_spinner=False)
+def spc_chart(viewer: Viewer, filters: calc.Filters, code: str, title: str | None = None, height: int = 380,
+              rebase_from: date | None = None):
+    from ui import charts
+
+    res = indicator_results(viewer, filters, (code,))[code]
+    if rebase_from is not None:
+        res = v.rebased(res, config(), rebase_from)
+    return charts.spc_figure(res, title=title, height=height)
+
+
+@st.cache_resource(ttl=TTL, max_entries=32, show_spinner=False)
+def matrix_chart(viewer: Viewer, filters: calc.Filters):
+    from ui import charts
+
+    return charts.matrix_figure(matrix(viewer, filters))
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def funnel(viewer: Viewer, filters: calc.Filters, code: str, span_months: int = 1
+           ) -> tuple[pd.DataFrame, float | None, date | None]:
+    return v.indicator_funnel(database(), config(), viewer, filters, code, span_months=span_months)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def last_batches() -> pd.DataFrame:
+    return v.last_batches(database())
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def complaints_summary(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
+    return v.complaints_summary(database(), viewer, filters, practice_code)
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def significant_events_summary(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
+    return v.significant_events_summary(database(), viewer, filters, practice_code)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def complaints_list(viewer: Viewer, filters: calc.Filters, practice_code: str) -> pd.DataFrame:
+    return v.complaints_list(database(), viewer, filters, practice_code)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def significant_events_list(viewer: Viewer, filters: calc.Filters, practice_code: str) -> pd.DataFrame:
+    return v.significant_events_list(database(), viewer, filters, practice_code)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def practice_training(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
+    """One practice's training: compliance by course, what to act on, and (person-level viewers only) the names."""
+    one = calc.Filters(practice_codes=(practice_code,), period_end=filters.period_end, months=filters.months)
+    snap = training_data.snapshot(database(), config(), viewer, one)
+    return {
+        "as_of": snap.as_of,
+        "by_course": training_data.compliance_matrix(snap),
+        "lapsing": training_data.lapsing_counts(snap),
+        "chase": training_data.chase_list(snap, viewer),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Presentation helpers
+# ---------------------------------------------------------------------------------------------------------------
+VARIATION_SHORT = {"common_cause": "Common cause", "improvement_high": "Improving", "improvement_low": "Improving",
+                   "concern_high": "Concern", "concern_low": "Concern", "neutral_high": "Unusually high",
+                   "neutral_low": "Unusually low", "none": "Not enough data"}
+
+
+WRAP_LINKS_CSS = """
+<style>
+.st-key-attention [data-testid="stPageLink-NavLink"] { height: auto; padding-top: 0.25rem; padding-bottom: 0.1rem; }
+.st-key-attention [data-testid="stPageLink-NavLink"] span,
+.st-key-attention [data-testid="stPageLink-NavLink"] p { white-space: normal; overflow: visible; text-overflow: clip;
+  font-weight: 600; line-height: 1.35; }
+</style>
+"""
+
+
+def page_link(path: str, role: str, **kwargs) -> None:
+    """st.page_link, only when that page exists in this build and the role may open it (pages are added by
+    different issues; a link to a missing page would stop the whole page)."""
+    from ui.navigation import pages_for
+
+    if any(spec.path == path for spec in pages_for(role)):
+        st.page_link(path, **kwargs)
+
+
+def variation_label(result: calc.KPIResult) -> str:
+    """Symbol and two words for the latest point's Making Data Count variation icon (the full words go in help)."""
+    from data_layer.analytics import VARIATION_SYMBOLS
+
+    code = getattr(result.spc, "variation", "none")
+    return f"{VARIATION_SYMBOLS.get(code, '–')} {VARIATION_SHORT.get(code, code)}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")  # what could make a link, markup, maths or HTML
+
+
+def md(text) -> str:
+    """Escape text from the database (practice or measure names) before it goes into st.markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    from data_layer.privacy import inert_for_spreadsheet
+
+    safe = df.copy()
+    for c in safe.columns:
+        if safe[c].dtype == object or str(safe[c].dtype).startswith("str"):
+            safe[c] = safe[c].map(inert_for_spreadsheet)
+    return safe.to_csv(index=False).encode("utf-8")
+
+
+def data_behind(df: pd.DataFrame, file_name: str, key: str, label: str = "Data behind this chart",
+                column_config: dict | None = None, expanded: bool = False) -> None:
+    """The table behind a chart, and a CSV download of exactly that table."""
+    with st.expander(label, expanded=expanded, icon=":material/table:"):
+        if df.empty:
+            st.caption("No rows for the chosen practices and period.")
+        else:
+            st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
+                         height=min(36 * (len(df) + 1) + 2, 520))
+        st.download_button("Download as CSV", csv_bytes(df), file_name=file_name, mime="text/csv",
+                           icon=":material/download:", key=f"dl_{key}")
