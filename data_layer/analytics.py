@@ -814,6 +814,149 @@ def spc(
     )
 
 
+def spc_latest(values, direction: Direction = "neutral", target=None, run_length: int = 7) -> pd.DataFrame:
+    """The latest point's Making Data Count icons for many series at once: what :func:`spc` says about each series'
+    last point, without drawing each chart.
+
+    Why: the board's practice × measure views evaluate every measure for every practice (200 practices × 30 measures
+    in an ICB is 6,000 series); calling :func:`spc` per series takes minutes, this takes milliseconds. It is the same
+    calculation, restricted to what the latest point needs (one segment, no rebasing), and a test holds it to
+    :func:`spc` on every demo series and on random ones.
+
+    ``values``: 2-D array, one row per series, columns in time order; NaN for a missing or suppressed month (dropped,
+    as :func:`spc` drops them). ``direction`` and ``target``: one for all rows or one per row.
+
+    Returns one row per series: ``variation``, ``variation_text`` (with the trial-limits warning, as :func:`spc`),
+    ``assurance``, ``assurance_text``, ``rules`` (the latest point's rules, e.g. ``"outside limits; shift"``),
+    ``n_points``, ``trial_limits``, ``mean``, ``lower_limit``, ``upper_limit``. A series with fewer than 2 values
+    gets ``variation`` ``"none"``, as :func:`spc` does when it cannot calculate limits.
+    """
+    run_length = int(run_length)
+    if run_length < 2:
+        raise ValueError("run_length must be at least 2")
+    y_raw = np.atleast_2d(_to_float(values))
+    n_series, width = y_raw.shape
+    dirs = np.broadcast_to(np.asarray([_direction(d) for d in np.atleast_1d(np.asarray(direction, dtype=object))],
+                                      dtype=object), (n_series,))
+    targets = np.broadcast_to(_to_float(target if target is not None else np.nan), (n_series,))
+
+    # Missing values are dropped and the moving ranges join the points either side of a gap: move every row's
+    # values to the left, in order.
+    valid_raw = np.isfinite(y_raw)
+    order = np.argsort(~valid_raw, axis=1, kind="stable")
+    y = np.take_along_axis(y_raw, order, axis=1)
+    n = valid_raw.sum(axis=1)
+    col = np.arange(width)[None, :]
+    valid = col < n[:, None]
+    y0 = np.where(valid, y, 0.0)
+    rows = np.arange(n_series)
+    last = np.maximum(n - 1, 0)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = y0.sum(axis=1) / n
+        mr = np.abs(np.diff(y0, axis=1)) if width > 1 else np.zeros((n_series, 0))
+        mr_valid = valid[:, 1:]
+        mr0 = np.where(mr_valid, mr, 0.0)
+        n_mr = mr_valid.sum(axis=1)
+        raw_amr = mr0.sum(axis=1) / n_mr
+        keep = mr_valid & (mr < SPC_MR_SCREEN * raw_amr[:, None])
+        n_keep = keep.sum(axis=1)
+        amr = np.where(n_keep > 0, np.where(keep, mr, 0.0).sum(axis=1) / np.maximum(n_keep, 1), 0.0)
+        amr = np.where((amr == 0.0) & (raw_amr > 0.0), raw_amr, amr)
+        amr = np.where(n_mr > 0, amr, np.nan)
+
+        tol = 1e-9 * np.maximum(np.maximum(1.0, np.abs(mean)), np.where(valid, np.abs(y0), 0.0).max(axis=1))
+        upl, lpl = mean + SPC_LIMIT * amr, mean - SPC_LIMIT * amr
+        nupl, nlpl = mean + SPC_NEAR * amr, mean - SPC_NEAR * amr
+        d_mean = y0 - mean[:, None]
+        rtm = np.where(np.abs(d_mean) <= tol[:, None], 0, np.sign(d_mean)).astype(int)
+        rtm = np.where(valid, rtm, 0)
+        y_last = y0[rows, last]
+        rtm_last = rtm[rows, last]
+
+        # 1. outside the limits
+        outside = (y_last > upl + tol) | (y_last < lpl - tol)
+        # 4. shift: the run of points on the latest point's side of the mean that ends with it
+        mismatch = valid & (rtm != rtm_last[:, None])
+        run_start = np.where(mismatch, col, -1).max(axis=1)
+        shift = (rtm_last != 0) & (last - run_start >= run_length)
+        # 2. trend: steps between distinct values (repeats skipped); the latest point is flagged when it is the
+        # only point of the last value and the steps ending there all go one way, run_length values long
+        if width > 1:
+            d = np.diff(y0, axis=1)
+            step = np.where(np.abs(d) <= tol[:, None], 0, np.sign(d)).astype(int)
+            step = np.where(mr_valid, step, 0)
+            step_last = step[rows, np.maximum(n - 2, 0)] * (n >= 2)
+            opposite = mr_valid & (step == -step_last[:, None]) & (step != 0)
+            turn = np.where(opposite, col[:, 1:] - 1, -1).max(axis=1)
+            same_way = (mr_valid & (step != 0) & ((col[:, 1:] - 1) > turn[:, None])).sum(axis=1)
+            trend = (step_last != 0) & (same_way + 1 >= run_length)
+        else:
+            step_last = np.zeros(n_series, dtype=int)
+            trend = np.zeros(n_series, dtype=bool)
+        # 3. two of the last three points beyond the same 2-sigma line, all three on one side of the mean
+        two3 = np.zeros(n_series, dtype=bool)
+        three = n >= 3
+        if three.any():
+            w = np.stack([np.maximum(n - 3, 0), np.maximum(n - 2, 0), last], axis=1)
+            yw = np.take_along_axis(y0, w, axis=1)
+            rw = np.take_along_axis(rtm, w, axis=1)
+            high = (yw > (nupl + tol)[:, None]) & (rw == 1)
+            low = (yw < (nlpl - tol)[:, None]) & (rw == -1)
+            all_high = (rw == 1).all(axis=1) & (high.sum(axis=1) >= 2)
+            all_low = (rw == -1).all(axis=1) & (low.sum(axis=1) >= 2)
+            two3 = three & ((all_high & high[:, 2]) | (~all_high & all_low & low[:, 2]))
+
+    enough = (n >= 2) & np.isfinite(amr)
+    outside, trend, two3, shift = (x & enough for x in (outside, trend, two3, shift))
+    special = outside | trend | two3 | shift
+    side_sign = np.where(~outside & trend, step_last, rtm_last)
+    side = np.where(side_sign > 0, "high", np.where(side_sign < 0, "low", ""))
+    trial = n < SPC_TRIAL_POINTS
+    variation, variation_text, assurance, assurance_text, rules = [], [], [], [], []
+    for i in range(n_series):
+        if not enough[i]:
+            v = "none"
+        elif not special[i]:
+            v = "common_cause"
+        elif dirs[i] == "neutral":
+            v = f"neutral_{side[i]}"
+        else:
+            good = "high" if dirs[i] == "higher" else "low"
+            v = f"{'improvement' if side[i] == good else 'concern'}_{side[i]}"
+        text = VARIATION_WORDS.get(v, v)
+        if v != "none" and trial[i]:
+            text += f" (trial limits: only {int(n[i])} points, fewer than {SPC_TRIAL_POINTS})"
+        t = targets[i]
+        if not np.isfinite(t):
+            a, a_text = "none", ASSURANCE_WORDS["none"]
+        elif dirs[i] == "neutral":
+            a, a_text = "none", "No assurance: the measure has no preferred direction"
+        elif v == "none":
+            a, a_text = "none", "Not enough data to compare the process with the target"
+        else:
+            higher_better = dirs[i] == "higher"
+            if t > upl[i]:
+                a = "fail" if higher_better else "pass"
+            elif t < lpl[i]:
+                a = "pass" if higher_better else "fail"
+            else:
+                a = "hit_and_miss"
+            a_text = ASSURANCE_WORDS[a]
+        variation.append(v)
+        variation_text.append(text)
+        assurance.append(a)
+        assurance_text.append(a_text)
+        rules.append("; ".join(r for r, on in ((RULE_OUTSIDE, outside[i]), (RULE_TREND, trend[i]),
+                                               (RULE_TWO_IN_THREE, two3[i]), (RULE_SHIFT, shift[i])) if on))
+    return pd.DataFrame({
+        "variation": variation, "variation_text": variation_text, "assurance": assurance,
+        "assurance_text": assurance_text, "rules": rules, "n_points": n.astype(int),
+        "trial_limits": trial | ~enough, "mean": np.where(n > 0, mean, np.nan),
+        "lower_limit": np.where(enough, lpl, np.nan), "upper_limit": np.where(enough, upl, np.nan),
+    })
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # RAG against a target
 # --------------------------------------------------------------------------------------------------------------------

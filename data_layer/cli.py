@@ -128,6 +128,24 @@ def _register_users(sub) -> None:
 COMMANDS: dict[str, Callable] = {"users": _register_users}
 
 
+def _register_import(sub) -> None:
+    from .imports.cli import register
+
+    register(sub)
+
+
+COMMANDS["import"] = _register_import
+
+
+def _register_export(sub) -> None:
+    from .exports.cli import register
+
+    register(sub)
+
+
+COMMANDS["export"] = _register_export
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data_layer",
                                      description="Federation governance dashboard: data commands.")

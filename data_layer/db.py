@@ -98,3 +98,12 @@ def is_empty(engine: Engine) -> bool:
         return True
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(Practice)).scalar_one() == 0
+
+
+def tuples(result) -> list[tuple]:
+    """A query result's rows as plain tuples, for ``pd.DataFrame(tuples(conn.execute(stmt)), columns=...)``.
+
+    SQLAlchemy 2.1's rows are not tuples, so pandas probes each one with ``hasattr(row, "dtype")``, which raises and
+    catches an exception inside SQLAlchemy per row: ten times slower than building the frame from tuples (seconds
+    on an ICB's 400,000 indicator values)."""
+    return [tuple(r) for r in result]

@@ -17,6 +17,7 @@ from . import models as m
 from .analytics import training_status
 from .bulk import insert_frame, record_batch
 from .config import FederationConfig, Indicator
+from .db import tuples
 
 MAX_MONTHS = 120
 
@@ -83,7 +84,7 @@ def fft_monthly(conn: Connection, scale: str = "current") -> pd.DataFrame:
         .where(m.FFTResponse.scale == scale)
         .group_by(m.FFTResponse.practice_id, month, m.FFTResponse.rating)
     )
-    resp = pd.DataFrame(conn.execute(stmt).all(), columns=["practice_id", "month", "rating", "n"])
+    resp = pd.DataFrame(tuples(conn.execute(stmt)), columns=["practice_id", "month", "rating", "n"])
     cols = ["very_good", "good", "neither", "poor", "very_poor", "dont_know"]
     if not resp.empty:
         resp["month"] = _as_month(resp["month"])
@@ -95,10 +96,10 @@ def fft_monthly(conn: Connection, scale: str = "current") -> pd.DataFrame:
     else:
         resp = pd.DataFrame(columns=["practice_id", "month", *cols])
     agg = pd.DataFrame(
-        conn.execute(
+        tuples(conn.execute(
             select(m.FFTMonthlyCount.practice_id, m.FFTMonthlyCount.month,
                    *[getattr(m.FFTMonthlyCount, c) for c in cols]).where(m.FFTMonthlyCount.scale == scale)
-        ).all(),
+        )),
         columns=["practice_id", "month", *cols],
     )
     if not agg.empty:
@@ -114,8 +115,8 @@ def fft_monthly(conn: Connection, scale: str = "current") -> pd.DataFrame:
     return out
 
 
-def _fft(conn: Connection, ind: Indicator, sizes: pd.Series) -> pd.DataFrame:
-    counts = fft_monthly(conn)
+def _fft(conn: Connection, ind: Indicator, sizes: pd.Series, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    counts = fft_monthly(conn) if counts is None else counts
     if counts.empty:
         return counts
     if ind.derived == "fft_positive":
@@ -142,8 +143,8 @@ def _working_days(start: pd.Series, end: pd.Series) -> np.ndarray:
 
 def _complaints(conn: Connection, ind: Indicator, as_of: pd.Timestamp) -> pd.DataFrame:
     df = pd.DataFrame(
-        conn.execute(select(m.Complaint.practice_id, m.Complaint.received_on, m.Complaint.acknowledged_on,
-                            m.Complaint.resolved_on)).all(),
+        tuples(conn.execute(select(m.Complaint.practice_id, m.Complaint.received_on, m.Complaint.acknowledged_on,
+                                   m.Complaint.resolved_on))),
         columns=["practice_id", "received_on", "acknowledged_on", "resolved_on"],
     )
     if df.empty:
@@ -162,8 +163,8 @@ def _complaints(conn: Connection, ind: Indicator, as_of: pd.Timestamp) -> pd.Dat
 
 def _significant_events(conn: Connection, ind: Indicator, sizes: pd.Series, months: pd.DatetimeIndex) -> pd.DataFrame:
     df = pd.DataFrame(
-        conn.execute(select(m.SignificantEvent.practice_id, m.SignificantEvent.event_date,
-                            m.SignificantEvent.learning)).all(),
+        tuples(conn.execute(select(m.SignificantEvent.practice_id, m.SignificantEvent.event_date,
+                                   m.SignificantEvent.learning))),
         columns=["practice_id", "event_date", "learning"],
     )
     if ind.derived == "significant_events_with_learning":
@@ -188,12 +189,13 @@ def _significant_events(conn: Connection, ind: Indicator, sizes: pd.Series, mont
 
 def _staff_and_completions(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     staff = pd.DataFrame(
-        conn.execute(select(m.Staff.id, m.Staff.role, m.Staff.practice_id, m.Staff.start_date, m.Staff.end_date)).all(),
+        tuples(conn.execute(select(m.Staff.id, m.Staff.role, m.Staff.practice_id, m.Staff.start_date,
+                                   m.Staff.end_date))),
         columns=["staff_id", "role", "practice_id", "start_date", "end_date"],
     )
     completions = pd.DataFrame(
-        conn.execute(select(m.TrainingCompletion.staff_id, m.TrainingCompletion.course,
-                            m.TrainingCompletion.completed_on, m.TrainingCompletion.hours)).all(),
+        tuples(conn.execute(select(m.TrainingCompletion.staff_id, m.TrainingCompletion.course,
+                                   m.TrainingCompletion.completed_on, m.TrainingCompletion.hours))),
         columns=["staff_id", "course", "completed_on", "hours"],
     )
     for c in ("start_date", "end_date"):
@@ -261,11 +263,13 @@ def refresh_derived(engine: Engine, config: FederationConfig, actor: str = "syst
         months = data_months(conn, codes)
         sizes = _list_sizes(conn)
         as_of = _last_complete_month() + pd.offsets.MonthEnd(1)
-        staff = completions = None
+        staff = completions = fft_counts = None
         frames = []
         for ind in derived:
             if ind.derived.startswith("fft"):
-                df = _fft(conn, ind, sizes)
+                if fft_counts is None:  # one pass over the responses for every FFT measure
+                    fft_counts = fft_monthly(conn)
+                df = _fft(conn, ind, sizes, fft_counts)
             elif ind.derived.startswith("complaints"):
                 df = _complaints(conn, ind, as_of)
             elif ind.derived.startswith("significant_events"):

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from . import models as m
 from .analytics import RAG_SYMBOLS, RAG_WORDS, rag_status, spc, wilson_interval
 from .config import FederationConfig, Indicator
+from .db import tuples
 from .scope import Viewer
 
 FFT_PERCENT_DERIVATIONS = ("fft_positive", "fft_negative")
@@ -69,7 +70,7 @@ def practices(engine: Engine, viewer: Viewer, config: FederationConfig | None = 
     stmt = select(*[getattr(m.Practice, c) for c in PRACTICE_COLUMNS]).where(m.Practice.active.is_(True)).order_by(
         m.Practice.name)
     with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(stmt).all(), columns=PRACTICE_COLUMNS)
+        df = pd.DataFrame(tuples(conn.execute(stmt)), columns=PRACTICE_COLUMNS)
     df["display_name"] = df["name"]
     if config is not None and viewer.role in ("practice_lead", "viewer") and not config.thresholds.name_other_practices:
         others = ~df["code"].isin(viewer.practice_codes)
@@ -137,7 +138,7 @@ def indicator_series(engine: Engine, codes: list[str] | tuple[str, ...], practic
     stmt = stmt.group_by(m.IndicatorValue.indicator_code, m.IndicatorValue.period_start).order_by(
         m.IndicatorValue.indicator_code, m.IndicatorValue.period_start)
     with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(stmt).all(),
+        df = pd.DataFrame(tuples(conn.execute(stmt)),
                           columns=["indicator_code", "period_start", "numerator", "denominator", "practices"])
     df["period_start"] = pd.to_datetime(df["period_start"])
     for c in ("numerator", "denominator"):
@@ -161,7 +162,7 @@ def indicator_by_practice(engine: Engine, codes: list[str] | tuple[str, ...], pr
     if end:
         stmt = stmt.where(m.IndicatorValue.period_start <= end)
     with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(stmt).all(),
+        df = pd.DataFrame(tuples(conn.execute(stmt)),
                           columns=["indicator_code", "practice_code", "period_start", "numerator", "denominator"])
     df["period_start"] = pd.to_datetime(df["period_start"])
     for c in ("numerator", "denominator"):

@@ -90,16 +90,17 @@ def scope(engine: Engine, config: FederationConfig, viewer: Viewer, filters: cal
 # ----------------------------------------------------------------------------------------------------------------
 # FFT counts and percentages
 # ----------------------------------------------------------------------------------------------------------------
-def _practice_month_counts(engine: Engine, sc: Scope, scale: str, every_practice: bool = False) -> pd.DataFrame:
+def _practice_month_counts(engine: Engine, sc: Scope, scale: str, every_practice: bool = False,
+                           monthly: pd.DataFrame | None = None) -> pd.DataFrame:
     """FFT answer counts per selected practice (or every active practice) and month within the window
-    (derived.fft_monthly, grouped in SQL)."""
+    (derived.fft_monthly, grouped in SQL; ``monthly``: its result, when already read)."""
     cols = ["practice_code", "month", *FFT_CATEGORIES, "total"]
     codes = tuple(sc.names) if every_practice else sc.codes
     if not codes or sc.end is None:
         return pd.DataFrame(columns=cols)
     with engine.connect() as conn:
         ids = dict(conn.execute(select(m.Practice.id, m.Practice.code).where(m.Practice.code.in_(codes))).all())
-        counts = fft_monthly(conn, scale)
+        counts = monthly if monthly is not None else fft_monthly(conn, scale)
     if counts.empty:
         return pd.DataFrame(columns=cols)
     counts = counts[counts["practice_id"].isin(ids)].copy()
@@ -127,8 +128,14 @@ class FFTCounts:
 
 def fft_counts(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters) -> FFTCounts:
     sc = scope(engine, config, viewer, filters)
-    return FFTCounts(sc, _practice_month_counts(engine, sc, "current"), _practice_month_counts(engine, sc, "legacy"),
-                     _practice_month_counts(engine, sc, "current", every_practice=True))
+    if sc.empty:
+        current = None
+    else:
+        with engine.connect() as conn:  # read once: the selection and the federation benchmark both come from it
+            current = fft_monthly(conn, "current")
+    return FFTCounts(sc, _practice_month_counts(engine, sc, "current", monthly=current),
+                     _practice_month_counts(engine, sc, "legacy"),
+                     _practice_month_counts(engine, sc, "current", every_practice=True, monthly=current))
 
 
 def _with_intervals(df: pd.DataFrame) -> pd.DataFrame:

@@ -254,3 +254,40 @@ class AppMeta(Base):
     __tablename__ = "app_meta"
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class BenchmarkValue(Base):
+    """A published figure that is not one of the federation's own indicator values: areas other than the federation's
+    practices (England, regions, ICBs, PCNs, other practices) and indicators not mapped to the catalogue. Kept so
+    practices can be compared with a benchmark; keyed on the source's own indicator id and area code."""
+
+    __tablename__ = "benchmark_values"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))  # import kind, e.g. fingertips, qof_prevalence
+    indicator_id: Mapped[str] = mapped_column(String(160))  # the source's id, e.g. Fingertips 91547 or QOF AF
+    indicator_name: Mapped[str | None] = mapped_column(Text)
+    area_code: Mapped[str] = mapped_column(String(20))
+    area_name: Mapped[str | None] = mapped_column(String(200))
+    area_type: Mapped[str | None] = mapped_column(String(80))
+    period_label: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # Empty strings rather than NULL: they are part of the natural key, and NULLs never compare equal in a unique index.
+    sex: Mapped[str] = mapped_column(String(40), default="")
+    age: Mapped[str] = mapped_column(String(60), default="")
+    category: Mapped[str] = mapped_column(String(200), default="")
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    lower_ci: Mapped[float | None] = mapped_column(Float)  # 95%
+    upper_ci: Mapped[float | None] = mapped_column(Float)
+    lower_ci_998: Mapped[float | None] = mapped_column(Float)
+    upper_ci_998: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    __table_args__ = (
+        UniqueConstraint("source", "indicator_id", "area_code", "period_start", "period_end", "sex", "age", "category",
+                         name="uq_benchmark_values_natural_key"),
+        CheckConstraint("period_end >= period_start", name="period_ordered"),
+        Index("ix_benchmark_values_indicator_period", "indicator_id", "period_start"),
+        Index("ix_benchmark_values_area", "area_code"),
+    )

@@ -8,9 +8,9 @@ import streamlit as st
 from data_layer import engine as calc
 from data_layer.demo import is_demo
 from data_layer.scope import Viewer
-from ui.state import config, database
+from ui.state import CACHE_TTL, config, database
 
-TTL = 300
+TTL = CACHE_TTL
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)

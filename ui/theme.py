@@ -25,5 +25,14 @@ h1, h2, h3 { color: #003087; }
 [data-testid="stMetricLabel"] p { font-weight: 600; }
 .fed-banner { background: #FFB81C; color: #212B32; padding: 0.5rem 0.9rem; border-radius: 4px; font-weight: 600; }
 .fed-muted { color: #425563; font-size: 0.9rem; }
+/* Captions: Streamlit fades them (opacity 0.6) to about 4:1 on white and on the pale grey sidebar; NHS Dark Grey at
+   full opacity keeps them above WCAG AA's 4.5:1 on both (axe-core, tests/test_accessibility.py). */
+[data-testid="stCaptionContainer"] { color: #425563 !important; opacity: 1 !important; }
+/* The headline sparklines' hover-highlight layer is an empty SVG group announced as an unlabelled graphic; the
+   sparkline itself stays (its figures are in words beside it). */
+[data-testid="stMetric"] g[class*="highlighted_points_marks"] { display: none; }
+/* Date pickers' day / month / year fields: at least 24 px targets (WCAG 2.2 target size). */
+[data-testid="stDateInput"] [role="spinbutton"] { display: inline-block; min-width: 24px; min-height: 24px;
+  line-height: 24px; text-align: center; }
 </style>
 """

@@ -21,9 +21,9 @@ from data_layer.engine import Filters
 from data_layer.privacy import inert_for_spreadsheet
 from data_layer.scope import Viewer
 from ui import theme
-from ui.state import config, database
+from ui.state import CACHE_TTL, config, database
 
-TTL = 300
+TTL = CACHE_TTL
 FONT = "Arial, Helvetica, sans-serif"
 
 # Cheap calculations on an already-loaded snapshot: the data layer's own functions, named here for the pages.

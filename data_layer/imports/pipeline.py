@@ -1,0 +1,450 @@
+"""One import, start to finish: read, detect the format, check every row, then write everything in one transaction
+or nothing at all; record the batch and an audit event; recalculate derived indicators.
+
+``inspect_file`` is the cheap first look (format, preview, what can be mapped); ``run_import`` with ``dry_run=True``
+checks the whole file and counts what would be new, updated or unchanged without writing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, update
+
+from .. import audit, models as m
+from ..bulk import record_batch
+from ..config import FederationConfig
+from ..scope import AccessDenied, Viewer
+from .base import Context, Format, ImportOptions, Match, suggest
+from .formats import BY_KIND, FORMAT_CLASSES, new_format
+from .problems import ProblemLog, problems_csv
+from .reading import HEAD_ROWS, CSVShapeError, FileRefused, SourceFile, head_rows, iter_frames, load_source
+from .writer import Writer
+
+Progress = Callable[[float, str], None]
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class Detection:
+    format: Format | None
+    sheet: str | None
+    header_index: int  # 0-based row of the header; -1: the file has no header row
+    header: list[str]
+    match: Match | None
+    head: list[list[str]]
+    message: str = ""  # why nothing was recognised
+
+    @property
+    def header_row(self) -> int | None:
+        return self.header_index + 1 if self.header_index >= 0 else None
+
+
+def _detect_rows(rows: list[list[str]], kind: str | None) -> tuple[Format | None, int, Match | None, str]:
+    classes = [BY_KIND[kind]] if kind else list(FORMAT_CLASSES)
+    formats = [c() for c in classes]
+    best_partial: dict[str, tuple[int, Match, int]] = {}
+    for i, row in enumerate(rows[:HEAD_ROWS]):
+        if not any(str(v).strip() for v in row):
+            continue
+        hits = []
+        for fmt in formats:
+            if not fmt.has_header and i != 0:
+                continue
+            match = fmt.match(row)
+            if fmt.recognises(match, row):
+                # Templates first, then the specific published formats, the catch-all wide table last; within a
+                # group the format that claims the most columns.
+                hits.append((-fmt.detect_priority, match.score, fmt, match))
+            elif match.score and (fmt.kind not in best_partial or match.score > best_partial[fmt.kind][0]):
+                best_partial[fmt.kind] = (match.score, match, i)
+        if hits:
+            hits.sort(key=lambda h: (h[0], h[1]), reverse=True)
+            _, _, fmt, match = hits[0]
+            return fmt, (i if fmt.has_header else -1), match, ""
+    if kind:
+        fmt = formats[0]
+        score, match, i = best_partial.get(kind, (0, fmt.match(rows[0] if rows else []), 0))
+        return fmt, i, match, ""
+    if not rows or all(len([v for v in r if str(v).strip()]) <= 1 for r in rows[:HEAD_ROWS]):
+        return None, 0, None, ("The file does not look like a table: no row has more than one column. Save the "
+                               "spreadsheet as CSV (comma-separated) or XLSX and try again.")
+    closest = sorted(best_partial.items(), key=lambda kv: -kv[1][0])[:3]
+    hint = "; ".join(f"{BY_KIND[k].label} (missing: {', '.join(m_.missing)})" for k, (_, m_, _) in closest
+                     if m_.missing)
+    first = next((r for r in rows if any(str(v).strip() for v in r)), [])
+    return None, 0, None, ("The importer does not recognise this file's columns"
+                           + (f" ({', '.join(str(v) for v in first[:8])}{', …' if len(first) > 8 else ''})" if first
+                              else "")
+                           + ". Use one of the templates, or choose the kind of file by hand."
+                           + (f" Closest: {hint}." if hint else ""))
+
+
+def detect(src: SourceFile, options: ImportOptions) -> Detection:
+    sheets = [options.sheet] if options.sheet else (src.sheets or [None])
+    first: Detection | None = None
+    for sheet in sheets:
+        rows = head_rows(src, sheet)
+        fmt, index, match, message = _detect_rows(rows, options.kind)
+        header = rows[index] if rows and index >= 0 else (rows[0] if rows else [])
+        found = Detection(fmt, sheet, index, [str(h) for h in header], match, rows, message)
+        if fmt is not None:
+            return found
+        first = first or found
+    return first
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    file_name: str
+    sha256: str = ""
+    kind: str | None = None
+    label: str = ""
+    sheet: str | None = None
+    encoding: str = ""
+    header_row: int | None = None
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    log: ProblemLog = field(default_factory=ProblemLog)
+    refused: bool = False
+    dry_run: bool = False
+    batch_id: int | None = None
+    derived_values: int | None = None
+    seconds: float = 0.0  # the whole import, including the recalculation of derived indicators
+    derived_seconds: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.log.errors
+
+    @property
+    def skipped(self) -> int:
+        return self.log.skipped_rows
+
+    @property
+    def imported(self) -> bool:
+        return not self.refused and not self.dry_run
+
+    def problems(self, severities: tuple[str, ...] = ("error", "skipped", "note")) -> pd.DataFrame:
+        return self.log.frame(severities)
+
+    def problems_csv(self, severities: tuple[str, ...] = ("error", "skipped", "note")) -> bytes:
+        return problems_csv(self.problems(severities))
+
+    def counts_text(self) -> str:
+        return f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged"
+
+    def summary(self) -> str:
+        if self.refused:
+            head = (f"Refused: {self.file_name} ({self.label or 'format not recognised'}) has {self.errors:,} "
+                    f"problem{'s' if self.errors != 1 else ''}; nothing was written.")
+        elif self.dry_run:
+            head = (f"Checked {self.file_name} ({self.label}): {self.rows:,} rows, no problems. Importing would give "
+                    f"{self.counts_text()}.")
+        else:
+            head = (f"Imported {self.file_name} ({self.label}): {self.rows:,} rows → {self.counts_text()} "
+                    f"(batch {self.batch_id}).")
+        lines = [head]
+        if self.skipped:
+            lines.append(f"{self.skipped:,} rows skipped: " + "; ".join(self.log.summary_lines("skipped", 4)))
+        for note in self.log.summary_lines("note", 6):
+            lines.append(f"Note: {note}")
+        if self.derived_values is not None:
+            lines.append(f"Derived indicators recalculated ({self.derived_values:,} values).")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A first look: format, preview, what can be mapped
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class Inspection:
+    file_name: str
+    size: int
+    sha256: str
+    container: str
+    encoding: str
+    sheets: list[str]
+    sheet: str | None
+    kind: str | None
+    label: str
+    description: str
+    header_row: int | None
+    headings: dict[str, str]  # canonical -> the file's heading
+    preview: pd.DataFrame
+    items: pd.DataFrame | None  # what can be mapped: indicators (source, name, rows) or practice names (name, rows)
+    uses_indicator_map: bool = False
+    uses_practice_map: bool = False
+    needs_period: bool = False
+    problem: str = ""  # the file cannot be read or is not recognised
+
+
+def inspect_file(source, file_name: str | None = None, options: ImportOptions | None = None) -> Inspection:
+    options = options or ImportOptions()
+    try:
+        src = load_source(source, file_name, options.max_bytes)
+    except FileRefused as exc:
+        return Inspection(file_name or "file", 0, "", "", "", [], None, None, "", "", None, {}, pd.DataFrame(),
+                          None, problem=str(exc))
+    base = dict(file_name=src.name, size=src.size, sha256=src.sha256, container=src.container,
+                encoding=src.encoding_label, sheets=src.sheets)
+    try:
+        det = detect(src, options)
+    except FileRefused as exc:
+        return Inspection(**base, sheet=options.sheet, kind=None, label="", description="", header_row=None,
+                          headings={}, preview=pd.DataFrame(), items=None, problem=str(exc))
+    data_rows = det.head[det.header_index + 1 :] if det.header_index >= 0 else det.head
+    width = max([len(det.header), *[len(r) for r in data_rows[:PREVIEW_ROWS]]] or [0])
+    if det.header_index >= 0:
+        names = _unique_names([det.header[i] if i < len(det.header) else "" for i in range(width)])
+    else:
+        names = [f"Column {i + 1}" for i in range(width)]
+    preview = pd.DataFrame([[r[i] if i < len(r) else "" for i in range(width)] for r in data_rows[:PREVIEW_ROWS]],
+                           columns=names, dtype="str")
+    fmt = det.format
+    if fmt is None:
+        return Inspection(**base, sheet=det.sheet, kind=None, label="", description="", header_row=det.header_row,
+                          headings={}, preview=preview, items=None, problem=det.message)
+    items = None
+    if hasattr(fmt, "item_columns"):
+        items = _scan_items(src, det, fmt)
+    elif fmt.uses_indicator_map:
+        items = fmt.items(det.match.headings)
+    return Inspection(**base, sheet=det.sheet, kind=fmt.kind, label=fmt.label, description=fmt.description,
+                      header_row=det.header_row, headings=det.match.headings, preview=preview, items=items,
+                      uses_indicator_map=fmt.uses_indicator_map, uses_practice_map=fmt.uses_practice_map,
+                      needs_period=fmt.needs_period and not _period_in_file(fmt, det))
+
+
+def _period_in_file(fmt: Format, det: Detection) -> bool:
+    return "period" in det.match.positions if fmt.kind == "nhse_fft_monthly" else False
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        n = n or "(no heading)"
+        if n in seen:
+            seen[n] += 1
+            n = f"{n} ({seen[n]})"
+        else:
+            seen[n] = 1
+        out.append(n)
+    return out
+
+
+def _scan_items(src: SourceFile, det: Detection, fmt: Format) -> pd.DataFrame:
+    cols = [c for c in fmt.item_columns if c in det.match.positions]
+    positions = {c: det.match.positions[c] for c in cols}
+    counts: pd.Series | None = None
+    for chunk in iter_frames(src, det.sheet, det.header_index, positions, width=len(det.header)):
+        part = chunk[cols].apply(lambda s: s.str.strip()).value_counts()
+        counts = part if counts is None else counts.add(part, fill_value=0)
+    if counts is None:
+        return pd.DataFrame(columns=["source", "name", "rows"])
+    frame = counts.rename("rows").reset_index()
+    if len(cols) == 1:
+        frame = frame.rename(columns={cols[0]: "source"})
+        frame["name"] = frame["source"]
+    else:
+        frame = frame.rename(columns={cols[0]: "source", cols[1]: "name"})
+        # Rows without an id but with a known name count towards that indicator (the import reads them so too).
+        by_name = frame[frame["source"] != ""].drop_duplicates("name").set_index("name")["source"]
+        frame["source"] = frame["source"].where(frame["source"] != "", frame["name"].map(by_name)).fillna("")
+        frame = frame[frame["source"] != ""].groupby("source", as_index=False).agg(name=("name", "first"),
+                                                                                    rows=("rows", "sum"))
+    frame["rows"] = frame["rows"].astype(int)
+    return frame.sort_values("rows", ascending=False).reset_index(drop=True)[["source", "name", "rows"]]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The import
+# ---------------------------------------------------------------------------------------------------------------
+def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source, file_name: str | None = None,
+               options: ImportOptions | None = None, dry_run: bool = False,
+               progress: Progress | None = None) -> ImportResult:
+    """Check the file and, unless it has errors or this is a dry run, write it in one transaction."""
+    if not viewer.may_import:
+        raise AccessDenied(f"{viewer.email} may not import data: only administrators may")
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    say = progress or (lambda fraction, text: None)
+    result = ImportResult(file_name=file_name or getattr(source, "name", None) or str(source), dry_run=dry_run)
+    log = result.log
+    try:
+        src = load_source(source, file_name, options.max_bytes)
+    except FileRefused as exc:
+        log.error(str(exc))
+        return _refuse(result, engine, viewer, started, dry_run)
+    result.file_name, result.sha256, result.encoding = src.name, src.sha256, src.encoding_label
+    try:
+        det = detect(src, options)
+    except FileRefused as exc:
+        log.error(str(exc))
+        return _refuse(result, engine, viewer, started, dry_run)
+    result.sheet, result.header_row = det.sheet, det.header_row
+    if det.format is None:
+        log.error(det.message)
+        return _refuse(result, engine, viewer, started, dry_run)
+    fmt = new_format(det.format.kind)
+    result.kind, result.label = fmt.kind, fmt.label
+    if not _check_header(fmt, det, log) or log.errors:
+        return _refuse(result, engine, viewer, started, dry_run)
+
+    chunk_rows = 10**9 if fmt.whole_file else options.chunk_rows
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            ctx = Context(conn, config, options, log, src.name, det.match.headings)
+            writer = Writer(conn, dry_run=dry_run)
+            fmt.begin(ctx)
+            batch_id = None
+            blank_rows = 0
+            say(0.0, "Reading and checking the file…")
+
+            def on_read(fraction: float) -> None:
+                say(0.95 * fraction, f"Checked {result.rows:,} rows…")
+
+            def apply(writes) -> None:
+                nonlocal batch_id
+                if log.errors:
+                    return  # keep checking so every problem is reported, but write nothing more
+                if batch_id is None and not dry_run:
+                    batch_id = record_batch(conn, fmt.kind, src.name[:255], src.sha256, viewer.email)
+                for target, frame in writes:
+                    writer.apply(target, frame, batch_id)
+
+            for chunk in iter_frames(src, det.sheet, det.header_index, det.match.positions, chunk_rows, on_read,
+                                     width=len(det.header)):
+                empty = np.ones(len(chunk), dtype=bool)
+                for column in det.match.positions:
+                    empty &= (chunk[column] == "").to_numpy()
+                if empty.any():
+                    blank_rows += int(empty.sum())
+                    chunk = chunk[~empty]
+                if chunk.empty:
+                    continue
+                chunk.attrs["headings"] = det.match.headings
+                result.rows += len(chunk)
+                apply(fmt.process(chunk.reset_index(drop=True), ctx))
+            if result.rows == 0:
+                log.error("The file has a header row but no data rows." if det.header_index >= 0 else
+                          "The file has no data rows.")
+            else:
+                apply(fmt.finish(ctx))
+            if blank_rows:
+                log.note(f"{blank_rows:,} empty rows ignored", count=1)
+            totals = writer.totals()
+            result.new, result.updated, result.unchanged = totals["new"], totals["updated"], totals["unchanged"]
+            result.by_table = {k: dict(v) for k, v in writer.counts.items()}
+            if result.rows and not log.errors and not (result.new + result.updated + result.unchanged):
+                log.error("No row of the file could be imported: every row was skipped (see the skipped rows and "
+                          "their reasons).")
+            if log.errors or dry_run:
+                transaction.rollback()
+                if log.errors:
+                    return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
+                result.seconds = time.perf_counter() - started
+                return result
+            say(0.96, "Saving…")
+            conn.execute(update(m.ImportBatch).where(m.ImportBatch.id == batch_id).values(
+                rows_new=result.new, rows_updated=result.updated, rows_unchanged=result.unchanged))
+            result.batch_id = batch_id
+            _audit(conn, viewer, "import", ctx.practices_seen, _audit_detail(result))
+            transaction.commit()
+        except CSVShapeError as exc:
+            transaction.rollback()
+            log.error(str(exc), row=exc.row)
+            return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
+        except BaseException:
+            transaction.rollback()
+            raise
+    if fmt.touches_derived and (result.new or result.updated):
+        say(0.97, "Recalculating the derived indicators…")
+        from ..derived import refresh_derived
+
+        derived_started = time.perf_counter()
+        result.derived_values = refresh_derived(engine, config, actor=viewer.email)
+        result.derived_seconds = time.perf_counter() - derived_started
+    say(1.0, "Done")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _check_header(fmt: Format, det: Detection, log: ProblemLog) -> bool:
+    row = det.header_row
+    match = det.match
+    for name in match.missing:
+        col = next(c for c in fmt.columns if c.name == name)
+        close = suggest(name, match.unknown) if match.unknown else ""
+        also = f" (also accepted: {', '.join(col.aliases[:4])})" if col.aliases else ""
+        log.error(f"is missing: the {fmt.label} needs this column{also}{close}", row=row, column=name)
+    if fmt.strict_columns:
+        known = [c.name for c in fmt.columns]
+        for heading in match.unknown:
+            log.error(f"is not a column of the {fmt.label}{suggest(heading, known)}; its columns are: "
+                      f"{', '.join(known)}", row=row, column=heading)
+    seen: dict[str, int] = {}
+    for heading in det.header:
+        key = heading.strip().lower()
+        if key and key in seen and heading in match.headings.values():
+            log.error("appears twice in the header row: keep one column of each name", row=row, column=heading)
+        seen[key] = 1
+    return not log.errors
+
+
+def _audit_detail(result: ImportResult) -> str:
+    tables = "; ".join(f"{t}: {c.get('new', 0)} new, {c.get('updated', 0)} updated, {c.get('unchanged', 0)} "
+                       "unchanged" for t, c in result.by_table.items())
+    return (f"{result.label}: {result.file_name} (sha256 {result.sha256[:12]}…), {result.rows:,} rows, "
+            f"{result.counts_text()}, {result.skipped:,} skipped" + (f"; batch {result.batch_id}" if result.batch_id
+                                                                     else "") + (f" [{tables}]" if tables else ""))
+
+
+def _audit(target, viewer: Viewer, action: str, practices: set[str], detail: str) -> None:
+    practice = next(iter(practices)) if len(practices) == 1 else None
+    audit.record(target, viewer.email, action, practice_code=practice, detail=detail[:4000])
+
+
+def _refuse(result: ImportResult, engine: Engine, viewer: Viewer, started: float, dry_run: bool,
+            rolled_back: bool = False) -> ImportResult:
+    """Nothing was written. A refused import (not a check) is still worth an audit entry of its own."""
+    result.refused = True
+    result.new = result.updated = result.unchanged = 0
+    result.by_table = {}
+    if not dry_run:
+        _audit(engine, viewer, "import_refused", set(),
+               f"{result.label or 'unrecognised file'}: {result.file_name} refused with {result.errors:,} problems: "
+               + "; ".join(result.log.summary_lines("error", 3)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def import_history(engine: Engine, viewer: Viewer, limit: int = 200) -> pd.DataFrame:
+    """Import batches, newest first (the derived-indicator recalculations left out). Administrators only."""
+    if not viewer.may_import:
+        raise AccessDenied("only administrators may see the import history")
+    from sqlalchemy import select
+
+    stmt = (select(m.ImportBatch.imported_at, m.ImportBatch.kind, m.ImportBatch.file_name, m.ImportBatch.imported_by,
+                   m.ImportBatch.rows_new, m.ImportBatch.rows_updated, m.ImportBatch.rows_unchanged,
+                   m.ImportBatch.sha256, m.ImportBatch.id)
+            .where(m.ImportBatch.kind != "derived").order_by(m.ImportBatch.imported_at.desc(), m.ImportBatch.id.desc())
+            .limit(limit))
+    with engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(stmt).all(), columns=["imported_at", "kind", "file_name", "imported_by",
+                                                              "rows_new", "rows_updated", "rows_unchanged", "sha256",
+                                                              "batch"])
+    labels = {k: c.label for k, c in BY_KIND.items()} | {"demo": "Demo federation (fictional data)"}
+    df["format"] = df["kind"].map(labels).fillna(df["kind"])
+    return df

@@ -1,0 +1,115 @@
+"""Helpers for the Import page: the file's first look and its check are kept in the session (keyed by the upload and
+the options), so a rerun never re-reads a large file; choices for the mapping tables; a progress bar callback."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data_layer import imports
+from data_layer.imports import ImportOptions
+from data_layer.scope import Viewer
+from ui.state import config, database, practice_list
+
+AUTO = "Detect automatically"
+BENCHMARK = "Keep as benchmark"
+NOT_IMPORTED = "Not imported"
+
+
+def kind_options() -> list[str]:
+    return [AUTO, *imports.KINDS]
+
+
+def kind_label(kind: str) -> str:
+    return AUTO if kind == AUTO else imports.kind_labels()[kind]
+
+
+def options_key(file_id: str, options: ImportOptions) -> str:
+    return f"{file_id}|{options!r}"
+
+
+def inspect(upload, options: ImportOptions) -> imports.Inspection:
+    key = options_key(upload.file_id, ImportOptions(kind=options.kind, sheet=options.sheet))
+    cache = st.session_state.setdefault("_import_inspections", {})
+    if key not in cache:
+        cache.clear()  # one file at a time: do not keep old uploads in memory
+        cache[key] = imports.inspect_file(upload.getvalue(), upload.name, options)
+    return cache[key]
+
+
+def check(upload, options: ImportOptions, viewer: Viewer, progress=None) -> imports.ImportResult:
+    """The dry run: every problem, and what would be new, updated or unchanged."""
+    key = options_key(upload.file_id, options)
+    cache = st.session_state.setdefault("_import_checks", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = imports.run_import(database(), config(), viewer, upload.getvalue(), upload.name, options,
+                                        dry_run=True, progress=progress)
+    return cache[key]
+
+
+def run(upload, options: ImportOptions, viewer: Viewer, progress=None) -> imports.ImportResult:
+    result = imports.run_import(database(), config(), viewer, upload.getvalue(), upload.name, options,
+                                progress=progress)
+    st.session_state.pop("_import_checks", None)
+    if result.imported:
+        st.cache_data.clear()  # every page's figures may have changed
+    return result
+
+
+def progress_bar(label: str):
+    """A progress bar and a callback for the data layer's progress reports."""
+    bar = st.progress(0.0, text=label)
+
+    def update(fraction: float, text: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+    return bar, update
+
+
+def practice_choices(viewer: Viewer) -> dict[str, str]:
+    plist = practice_list(viewer)
+    return {f"{n} ({c})": c for c, n in zip(plist["code"], plist["name"])}
+
+
+def catalogue_choices() -> dict[str, str]:
+    """Catalogue indicators that can be imported (derived ones are calculated, never imported)."""
+    return {f"{i.code} – {i.name}": i.code for i in config().indicators if not i.derived}
+
+
+def practice_mapping_table(items: pd.DataFrame, choices: dict[str, str]) -> pd.DataFrame:
+    """Names found in the file, with a practice pre-chosen where the name matches one of ours."""
+    by_name = {imports_norm(label.rsplit(" (", 1)[0]): label for label in choices}
+    return pd.DataFrame({
+        "Name in the file": items["source"],
+        "Responses": items["rows"],
+        "Practice": [by_name.get(imports_norm(n), NOT_IMPORTED) for n in items["source"]],
+    })
+
+
+def indicator_mapping_table(items: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "In the file": items["source"],
+        "Name": items["name"],
+        "Rows": items["rows"] if "rows" in items else None,
+        "Catalogue indicator": BENCHMARK,
+    })
+
+
+def imports_norm(text: str) -> str:
+    from data_layer.imports.values import norm
+
+    return norm(text)
+
+
+def practice_map(edited: pd.DataFrame, choices: dict[str, str]) -> dict[str, str]:
+    return {name: choices[label] for name, label in zip(edited["Name in the file"], edited["Practice"])
+            if label in choices}
+
+
+def indicator_map(edited: pd.DataFrame, choices: dict[str, str]) -> dict[str, str]:
+    return {source: choices[label] for source, label in zip(edited["In the file"], edited["Catalogue indicator"])
+            if label in choices}
+
+
+def history(viewer: Viewer) -> pd.DataFrame:
+    return imports.import_history(database(), viewer)
