@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 REDACTED = {
     "nhs": "[NHS number removed]",
     "phone": "[phone number removed]",
@@ -37,8 +39,8 @@ def is_valid_nhs_number(digits: str) -> bool:
 
 def redact(text: str | None) -> str | None:
     """Replace likely identifiers with labels. NHS numbers first (a valid NHS number is not a phone number)."""
-    if text is None:
-        return None
+    if text is None or text is pd.NA or (isinstance(text, float) and text != text):
+        return None  # a missing value (NULL, NaN, NA) stays missing, never the text "nan"
     text = str(text)
     text = _EMAIL.sub(REDACTED["email"], text)
     text = _NHS_CANDIDATE.sub(lambda mt: REDACTED["nhs"] if is_valid_nhs_number(mt.group(0)) else mt.group(0), text)
@@ -49,7 +51,9 @@ def redact(text: str | None) -> str | None:
 
 def redact_for(viewer, text: str | None) -> str | None:
     """Admins keep the original; everyone else sees it redacted."""
-    return text if viewer.role == "admin" else redact(text)
+    if viewer.role == "admin":
+        return None if (isinstance(text, float) and text != text) else text
+    return redact(text)
 
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
