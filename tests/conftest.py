@@ -137,3 +137,13 @@ def _fresh_streamlit_caches():
     st.cache_data.clear()
     yield
     st.cache_data.clear()
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_after_each_test():
+    """Each test may open pools on fresh databases; close them so PostgreSQL never runs out of connections."""
+    yield
+    import streamlit as st
+
+    st.cache_resource.clear()
+    dispose_engines()
