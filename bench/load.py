@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -69,6 +70,7 @@ async def session(browser, base: str, role: str, pages: list[tuple[str, str]], t
                   record, errors: list) -> None:
     """One person: open the dashboard, choose the demo role, then each page from the sidebar navigation."""
     ctx = await browser.new_context(viewport={"width": 1366, "height": 900})
+    ctx.set_default_timeout(timeout_ms)  # clicks wait as long as a step may take, not Playwright's 30 s
     page = await ctx.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda e: page_errors.append(str(e)[:200]))
@@ -216,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
 
+    # `kill` (SIGTERM) ends the run through the finally below, so the server this script started stops too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit("stopped (SIGTERM)")))
     proc = None
     if not args.url:
         ensure_icb(args.database_url, args.practices, args.months)

@@ -93,11 +93,12 @@ class ThreadProfile:
     def __exit__(self, *exc):
         threading.setprofile(None)
 
-    def report(self, top: int = 30) -> str:
+    def report(self, top: int = 25) -> str:
         out = io.StringIO()
         stats = pstats.Stats(self.profile, stream=out)
-        stats.sort_stats("cumulative").print_stats(top)
-        return out.getvalue()
+        stats.sort_stats("cumulative").print_stats(str(ROOT), top)  # the project's functions only
+        text = out.getvalue()
+        return text[text.find("   ncalls"):] if "   ncalls" in text else text
 
 
 def bench_role(role: str, pages: list[str] | None, warm_runs: int, clock: SqlClock, engine, timeout: float,
@@ -130,9 +131,15 @@ def bench_role(role: str, pages: list[str] | None, warm_runs: int, clock: SqlClo
         errors = _errors(at)
         sql_in_page, statements = clock.seconds, list(clock.statements)
         warm = []
-        for _ in range(warm_runs):
+        warm_prof = None
+        for i in range(warm_runs):
             t = time.perf_counter()
-            at.run()
+            if profile and i == 0:
+                warm_prof = ThreadProfile()
+                with warm_prof:
+                    at.run()
+            else:
+                at.run()
             warm.append(time.perf_counter() - t)
             errors += _errors(at)
         bare = replay_bare(engine, statements)
@@ -149,7 +156,9 @@ def bench_role(role: str, pages: list[str] | None, warm_runs: int, clock: SqlClo
               f"sql {sql_in_page:5.2f} s  bare {bare['seconds']:5.2f} s ({bare['distinct']}/{bare['reads']} reads)"
               f"  {row['verdict']}", flush=True)
         if prof:
-            print(prof.report())
+            print("Cold run, the project's code:\n" + prof.report())
+        if warm_prof:
+            print("Warm run, the project's code:\n" + warm_prof.report())
     return rows
 
 

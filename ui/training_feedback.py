@@ -308,14 +308,17 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
         "All selected practices"]
     body = matrix[matrix["course"] != "ALL"].sort_values("course_name")
     courses = list(dict.fromkeys(body["course_name"])) + ["All required training"]
-    grid = matrix.set_index(["course_name", "practice_name"])
+    # one dict lookup per cell (DataFrame.loc per cell took seconds for an ICB's 200 practices)
+    grid = {}
+    for r in matrix.to_dict("records"):
+        grid.setdefault((r["course_name"], r["practice_name"]), r)
     levels = {"green": 2, "amber": 1, "red": 0}
     z, text, hover = [], [], []
     for c in courses:
         zr, tr_, hr = [], [], []
         for p in practices:
-            if (c, p) in grid.index:
-                r = grid.loc[(c, p)]
+            if (c, p) in grid:
+                r = grid[(c, p)]
                 rag = rag_for(r["compliance_pct"], target, tolerance)
                 zr.append(levels.get(rag, np.nan))
                 tr_.append(f"{r['compliance_pct']:.0f}% {RAG_SYMBOLS[rag] if rag != 'none' else ''}<br>"
@@ -488,7 +491,8 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
     where the practice used the old question that month, blank where there were no responses."""
     months = sorted(pm["month"].unique())
     codes = sorted(pm["practice_code"].unique(), key=lambda c: names.get(c, c))
-    grid = pm.set_index(["practice_code", "month"])
+    # one dict lookup per cell: DataFrame.loc per cell took seconds for an ICB's 200 practices × 60 months
+    grid = {(r["practice_code"], pd.Timestamp(r["month"])): r for r in pm.to_dict("records")}
     legacy_months = set()
     for r in legacy.itertuples(index=False):
         for mth in pd.date_range(r.first_month, r.last_month, freq="MS"):
@@ -498,7 +502,7 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
         zr, tr_, hr = [], [], []
         for mth in months:
             key = (c, mth)
-            row = grid.loc[key] if key in grid.index else None
+            row = grid.get((c, pd.Timestamp(mth)))
             v = None if row is None else row["pct_positive"]
             if row is not None and row["total"] != 0 and not pd.isna(v):
                 zr.append(float(v))
