@@ -137,13 +137,7 @@ def indicator_series(engine: Engine, codes: list[str] | tuple[str, ...], practic
         stmt = stmt.where(m.IndicatorValue.period_start <= end)
     stmt = stmt.group_by(m.IndicatorValue.indicator_code, m.IndicatorValue.period_start).order_by(
         m.IndicatorValue.indicator_code, m.IndicatorValue.period_start)
-    with engine.connect() as conn:
-        df = pd.DataFrame(tuples(conn.execute(stmt)),
-                          columns=["indicator_code", "period_start", "numerator", "denominator", "practices"])
-    df["period_start"] = pd.to_datetime(df["period_start"])
-    for c in ("numerator", "denominator"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    return df
+    return _read_values(engine, stmt, ["indicator_code", "period_start", "numerator", "denominator", "practices"])
 
 
 def indicator_by_practice(engine: Engine, codes: list[str] | tuple[str, ...], practice_codes: tuple[str, ...] = (),
@@ -161,9 +155,13 @@ def indicator_by_practice(engine: Engine, codes: list[str] | tuple[str, ...], pr
         stmt = stmt.where(m.IndicatorValue.period_start >= start)
     if end:
         stmt = stmt.where(m.IndicatorValue.period_start <= end)
+    return _read_values(engine, stmt, ["indicator_code", "practice_code", "period_start", "numerator", "denominator"])
+
+
+def _read_values(engine: Engine, stmt, columns: list[str]) -> pd.DataFrame:
+    """Run an indicator-values query: periods as timestamps, numerator and denominator as floats."""
     with engine.connect() as conn:
-        df = pd.DataFrame(tuples(conn.execute(stmt)),
-                          columns=["indicator_code", "practice_code", "period_start", "numerator", "denominator"])
+        df = pd.DataFrame(tuples(conn.execute(stmt)), columns=columns)
     df["period_start"] = pd.to_datetime(df["period_start"])
     for c in ("numerator", "denominator"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)

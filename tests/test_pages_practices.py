@@ -17,6 +17,7 @@ from data_layer import demo
 from data_layer import models as m
 from data_layer.db import get_engine
 from data_layer.scope import Viewer
+from tests.apptest_util import visible_text
 from tests.conftest import ROOT
 
 BOARD = Viewer("board@demo.invalid", "board", name="Test board member")
@@ -47,20 +48,7 @@ def open_page(monkeypatch, viewer: Viewer, page: str, query: dict | None = None)
     return at
 
 
-def everything_shown(at: AppTest) -> str:
-    """All text a page sent to the browser: table cells, text elements and chart specs (hover text included)."""
-    parts = []
-
-    def walk(node):
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-        if getattr(node, "type", None) == "arrow_data_frame":
-            parts.append(node.value.to_csv(index=False))
-        elif hasattr(node, "proto") and node.proto is not None:
-            parts.append(str(node.proto))
-
-    walk(at._tree)
-    return "\n".join(parts)
+everything_shown = visible_text  # all a page sent to the browser: tables, text and chart specs
 
 
 def plotly_count(at: AppTest) -> int:
