@@ -291,3 +291,124 @@ class BenchmarkValue(Base):
         Index("ix_benchmark_values_indicator_period", "indicator_id", "period_start"),
         Index("ix_benchmark_values_area", "area_code"),
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The measure store: every figure a screen, download or pack shows, worked out once when data arrives
+# (data_layer.measures.refresh) and only read afterwards.
+# --------------------------------------------------------------------------------------------------------------------
+AREA_TYPES = ("practice", "pcn", "group", "federation")
+
+
+class MeasureValue(Base):
+    """One measure for one area (a practice, a PCN, a group of practices or the whole federation) in one month:
+    Σnumerator / Σdenominator over rows that have both, the value, its Wilson 95% interval, and whether it is shown
+    (suppressed: hidden so no patient can be identified; small: too few cases to judge)."""
+
+    __tablename__ = "measure_values"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    area_type: Mapped[str] = mapped_column(String(12))
+    area_code: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    lower_ci: Mapped[float | None] = mapped_column(Float)
+    upper_ci: Mapped[float | None] = mapped_column(Float)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    suppression_reason: Mapped[str | None] = mapped_column(String(80))
+    small: Mapped[bool] = mapped_column(Boolean, default=False)
+    refresh_id: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (
+        UniqueConstraint("indicator_code", "area_type", "area_code", "period_start",
+                         name="uq_measure_values_natural_key"),
+        Index("ix_measure_values_area", "area_type", "area_code"),
+        Index("ix_measure_values_type_period", "area_type", "period_start"),
+    )
+
+
+class MeasureEvaluation(Base):
+    """What a series says as at one month: the latest value in the measure's judging period, the change since the
+    previous one, RAG against the target, and the Making Data Count variation and assurance over the measure's SPC
+    window - or, on too few cases, that it is too few to judge."""
+
+    __tablename__ = "measure_evaluations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    area_type: Mapped[str] = mapped_column(String(12))
+    area_code: Mapped[str] = mapped_column(String(200))
+    as_at: Mapped[date] = mapped_column(Date)  # the month chosen as "period end"
+    latest_period: Mapped[date | None] = mapped_column(Date)  # first month of the latest judged period
+    period_months: Mapped[int] = mapped_column(Integer, default=1)  # 1 monthly, 3 a quarter
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    lower_ci: Mapped[float | None] = mapped_column(Float)
+    upper_ci: Mapped[float | None] = mapped_column(Float)
+    previous_value: Mapped[float | None] = mapped_column(Float)
+    change: Mapped[float | None] = mapped_column(Float)
+    judgement: Mapped[str] = mapped_column(String(20))  # judged / too_few / suppressed / no_data
+    rag: Mapped[str] = mapped_column(String(10))
+    variation: Mapped[str] = mapped_column(String(30))
+    assurance: Mapped[str] = mapped_column(String(20))
+    rules: Mapped[str | None] = mapped_column(Text)
+    trial_limits: Mapped[bool] = mapped_column(Boolean, default=False)
+    n_points: Mapped[int] = mapped_column(Integer, default=0)
+    mean: Mapped[float | None] = mapped_column(Float)
+    lower_limit: Mapped[float | None] = mapped_column(Float)
+    upper_limit: Mapped[float | None] = mapped_column(Float)
+    window_start: Mapped[date | None] = mapped_column(Date)
+    refresh_id: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (
+        UniqueConstraint("indicator_code", "area_type", "area_code", "as_at", name="uq_measure_evaluations_natural_key"),
+        Index("ix_measure_evaluations_type_as_at", "area_type", "as_at"),
+    )
+
+
+class MeasureRefresh(Base):
+    """One recalculation of the measure store. An import marks the store stale in its own transaction; a refresh
+    that did not finish leaves ``finished_at`` empty, and the next refresh (or ``python -m data_layer refresh``)
+    does the work again, so a crash never leaves figures that disagree with the raw data."""
+
+    __tablename__ = "measure_refreshes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(String(200))
+    values_written: Mapped[int] = mapped_column(Integer, default=0)
+    evaluations_written: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FFTSummary(Base):
+    """FFT answers per practice × month × scale × answer × mode: what every FFT figure and the feedback page read,
+    instead of scanning every response (1.65 million at ICB scale) on each visit."""
+
+    __tablename__ = "fft_summary"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(Integer)
+    month: Mapped[date] = mapped_column(Date)
+    scale: Mapped[str] = mapped_column(String(10))
+    rating: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(20), default="")
+    responses: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "month", "scale", "rating", "mode", name="uq_fft_summary_natural_key"),
+    )
+
+
+class CommentTheme(Base):
+    """A theme (declared in federation.toml) found in one FFT comment, tagged once at import."""
+
+    __tablename__ = "comment_themes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(Integer)
+    practice_id: Mapped[int] = mapped_column(Integer)
+    month: Mapped[date] = mapped_column(Date)
+    theme: Mapped[str] = mapped_column(String(60))
+    sentiment: Mapped[str] = mapped_column(String(12))
+    __table_args__ = (
+        UniqueConstraint("response_id", "theme", name="uq_comment_themes_natural_key"),
+        Index("ix_comment_themes_practice_month", "practice_id", "month"),
+    )
