@@ -412,3 +412,70 @@ class CommentTheme(Base):
         UniqueConstraint("response_id", "theme", name="uq_comment_themes_natural_key"),
         Index("ix_comment_themes_practice_month", "practice_id", "month"),
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Governance: actions a board agrees (and their history), and notes on the charts (data_layer.governance).
+# --------------------------------------------------------------------------------------------------------------------
+ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
+
+
+class Action(Base):
+    """Something a board decided to do, by whom and by when, linked to what raised it (a measure, a practice, a PCN,
+    a CQC quality statement, an aim or an attention item). Overdue is derived (due before today, not done/dropped)."""
+
+    __tablename__ = "actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_email: Mapped[str] = mapped_column(String(255))  # a user's email (kept if the user is later removed)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    indicator_code: Mapped[str | None] = mapped_column(String(40))
+    practice_code: Mapped[str | None] = mapped_column(String(10))
+    pcn: Mapped[str | None] = mapped_column(String(200))
+    quality_statement: Mapped[str | None] = mapped_column(String(200))
+    aim_id: Mapped[str | None] = mapped_column(String(60))
+    attention_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        CheckConstraint("status IN ('open','in_progress','done','dropped')", name="status_known"),
+        Index("ix_actions_status_due", "status", "due_on"),
+        Index("ix_actions_practice", "practice_code"),
+        Index("ix_actions_indicator", "indicator_code"),
+    )
+
+
+class ActionUpdate(Base):
+    """One change to an action: who, when, what changed (JSON: field -> [old, new]) and their comment."""
+
+    __tablename__ = "action_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(255))
+    changes: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_action_updates_action", "action_id", "at"),)
+
+
+class ChartNote(Base):
+    """A note on a measure's charts in one month ("new phone system"), for one practice or ('' ) every practice.
+    A rebase note restarts the SPC limits from its month. ``practice_code`` is '' rather than NULL for a note on
+    every practice: it is part of the natural key, and NULLs never compare equal in a unique index."""
+
+    __tablename__ = "chart_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    practice_code: Mapped[str] = mapped_column(String(10), default="")
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    text: Mapped[str] = mapped_column(String(500))
+    rebase: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        UniqueConstraint("indicator_code", "practice_code", "month", "text", name="uq_chart_notes_natural_key"),
+        Index("ix_chart_notes_indicator", "indicator_code", "practice_code"),
+    )
