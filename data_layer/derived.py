@@ -133,12 +133,10 @@ def _fft(conn: Connection, ind: Indicator, sizes: pd.Series, counts: pd.DataFram
 
 
 def _working_days(start: pd.Series, end: pd.Series) -> np.ndarray:
-    s = pd.to_datetime(start).to_numpy().astype("datetime64[D]")
-    e = pd.to_datetime(end).to_numpy().astype("datetime64[D]")
-    out = np.full(len(s), np.nan)
-    ok = ~np.isnat(s) & ~np.isnat(e)
-    out[ok] = np.busday_count(s[ok], e[ok])
-    return out
+    """Working days in England and Wales (bank holidays excluded): see data_layer.policy.calendar."""
+    from .policy.calendar import working_days_between
+
+    return working_days_between(start, end)
 
 
 def _complaints(conn: Connection, ind: Indicator, as_of: pd.Timestamp) -> pd.DataFrame:

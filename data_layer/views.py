@@ -31,6 +31,7 @@ from .analytics import (
 )
 from .config import FederationConfig
 from .db import tuples
+from .policy.calendar import working_days_between
 from .privacy import redact_for
 from .scope import AccessDenied, Viewer
 
@@ -587,7 +588,7 @@ def complaints_summary(engine: Engine, viewer: Viewer, filters: calc.Filters, pr
     def _days(col):
         d = pd.to_datetime(df[col])
         ok = d.notna().to_numpy()
-        vals = np.busday_count(rec[ok], d[ok].to_numpy().astype("datetime64[D]"))
+        vals = working_days_between(rec[ok], d[ok].to_numpy().astype("datetime64[D]"))  # bank holidays too
         return float(np.median(vals)) if len(vals) else None
 
     out["open"] = int(df["resolved_on"].isna().sum())
