@@ -195,6 +195,30 @@ class TrainingPolicy(Strict):
         return next(c for c in self.courses if c.code == code)
 
 
+class Theme(Strict):
+    """A comment theme: a comment carries it when its text (either answer, any case) contains one of the words or
+    phrases anywhere ("book" also finds "booked"; a trailing space, as in "dr ", matches only at a word's end).
+    Themes are independent of sentiment: what the patient answered says positive or negative."""
+
+    name: str = Field(min_length=1, max_length=60)
+    words: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, v):
+        if not v.strip():
+            raise ValueError("a theme needs a name")
+        return v
+
+    @field_validator("words")
+    @classmethod
+    def _no_empty_words(cls, v):
+        for i, w in enumerate(v):
+            if not w.strip():
+                raise ValueError(f"word {i + 1} is empty: every word or phrase needs at least one letter")
+        return v
+
+
 class FederationConfig(Strict):
     name: str
     short_name: str
@@ -203,6 +227,16 @@ class FederationConfig(Strict):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     aims: tuple[Aim, ...] = Field(min_length=1)
     training: TrainingPolicy
+    themes: tuple[Theme, ...] = ()  # comment themes, tagged once per comment (data_layer/measures/themes.py)
+
+    @field_validator("themes")
+    @classmethod
+    def _unique_theme_names(cls, v):
+        names = [t.name.strip().lower() for t in v]
+        dupes = sorted({t.name for t in v if names.count(t.name.strip().lower()) > 1})
+        if dupes:
+            raise ValueError(f"theme names must be unique; repeated: {', '.join(dupes)}")
+        return v
 
     @model_validator(mode="after")
     def _cross_references(self):
