@@ -145,6 +145,11 @@ def _register_export(sub) -> None:
 
 COMMANDS["export"] = _register_export
 
+from .governance.cli import register_actions, register_notes  # noqa: E402
+
+COMMANDS["actions"] = register_actions
+COMMANDS["notes"] = register_notes
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data_layer",
