@@ -30,6 +30,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/training.py", "Staff training", ":material/school:", EVERYONE, "Practices", "training"),
     PageSpec("pages/feedback.py", "Patient feedback", ":material/forum:", EVERYONE, "Practices", "feedback"),
     PageSpec("pages/practice.py", "Practice profile", ":material/local_hospital:", EVERYONE, "Practices", "practice"),
+    PageSpec("pages/actions.py", "Actions", ":material/task_alt:", EVERYONE, "Board", "actions"),
     PageSpec("pages/inspection.py", "Inspection pack", ":material/fact_check:", ("admin", "board", "practice_lead"),
              "Inspection", "inspection"),
     PageSpec("pages/imports.py", "Import data", ":material/upload_file:", ("admin",), "Administration", "import"),
