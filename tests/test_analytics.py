@@ -591,4 +591,6 @@ def test_screening_never_collapses_limits_to_zero_width():
     r = spc([5, 5, 5, 5, 5, 5, 5, 8])
     assert r.points["upper_limit"].iloc[0] == pytest.approx(5.375 + 2.66 * 3 / 7)
     assert not any("outside limits" in x for x in _rules(r)[:7])  # (they are a shift: 7 points below 5.375)
-    assert not spc([5] * 8).points["special_cause"].any()  # constant: limits on the mean, nothing outside
+    flat = spc([5] * 8)  # constant: no variation, so no limits and nothing outside them
+    assert not flat.points["special_cause"].any() and flat.variation == "no_variation"
+    assert flat.points["upper_limit"].isna().all()

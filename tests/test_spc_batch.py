@@ -51,6 +51,24 @@ def test_batch_icons_equal_spc_on_awkward_series(run_length):
         assert _batch(y, directions, targets, run_length) == _one_by_one(y, directions, targets, run_length)
 
 
+@pytest.mark.parametrize("bounds", [None, (0, 100)])
+def test_batch_limits_equal_spc_latest_point(bounds):
+    # the limits the board table reports are the chart's limits at its latest point, clamped the same way
+    rng = np.random.default_rng(4)
+    y = np.clip(rng.normal(rng.uniform(60, 99.5, (300, 1)), rng.uniform(0.2, 6, (300, 1)), (300, 24)), 0, 100)
+    y[rng.random(y.shape) < 0.1] = np.nan
+    y[:20] = 100.0  # flat at the bound: no limits at all
+    y[20:25, 3:] = np.nan  # short: trial limits
+    b = spc_latest(y, "higher", 95.0, bounds=bounds)
+    for row, got in zip(y, b.itertuples()):
+        p = spc(pd.Series(row), "higher", 95.0, bounds=bounds).points.iloc[-1]
+        for col in ("mean", "lower_limit", "upper_limit"):
+            assert getattr(got, col) == pytest.approx(p[col], nan_ok=True), col
+    assert b["variation"].iloc[:20].eq("no_variation").all() and b["upper_limit"].iloc[:20].isna().all()
+    if bounds:
+        assert (b["upper_limit"].dropna() <= 100).all() and (b["upper_limit"] == 100).any()
+
+
 def test_practice_rows_match_the_engine_for_each_practice(demo_engine, config):
     board = Viewer("board@test.invalid", "board")
     rows, results = views.practice_results(demo_engine, config, board, calc.Filters(months=24))

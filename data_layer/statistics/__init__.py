@@ -7,7 +7,7 @@ import path is :mod:`data_layer.analytics`, which re-exports everything below.
 
 * ``intervals`` - PHEindicatormethods (OHID Fingertips): Wilson intervals, benchmark comparison, funnel limits.
 * ``fft`` - NHS England ``fft_pipeline``: FFT percentages and small-number suppression.
-* ``spc_core`` / ``spc`` - NHSRplotthedots, Making Data Count: one vectorised XmR core, ``spc`` and ``spc_latest``.
+* ``spc_core`` / ``spc_charts`` - NHSRplotthedots, Making Data Count: one vectorised XmR core, ``spc`` and ``spc_latest``.
 * ``rag`` - red / amber / green against a target.
 * ``training`` - training status and compliance (DOMAIN.md).
 * ``aggregate`` - pooled proportions over the rows that have both a numerator and a denominator.
@@ -21,7 +21,7 @@ from .aggregate import aggregate_proportion, aggregate_rows_mask
 from .fft import FFT_CATEGORIES, fft_percentages, suppress_small_counts
 from .intervals import compare_with_benchmark, funnel_limits, funnel_position, wilson_interval
 from .rag import RAG_SYMBOLS, RAG_WORDS, rag_status
-from .spc import (
+from .spc_charts import (
     ASSURANCE_SYMBOLS,
     ASSURANCE_WORDS,
     VARIATION_SYMBOLS,

@@ -2,8 +2,8 @@
 for many series at once.
 
 :func:`xmr` takes a 2-D array - one row per series (or per segment of a rebased series), values packed to the left
-in time order, ``valid`` marking the real ones - and returns every point's flags. :func:`data_layer.statistics.spc.spc`
-(one chart, with rebasing) and :func:`data_layer.statistics.spc.spc_latest` (the latest point of thousands of series)
+in time order, ``valid`` marking the real ones - and returns every point's flags. :func:`data_layer.statistics.spc_charts.spc`
+(one chart, with rebasing) and :func:`data_layer.statistics.spc_charts.spc_latest` (the latest point of thousands of series)
 are both thin wrappers over it, so the chart and the board table cannot disagree about a point. Nothing here loops in
 Python over points or series: an ICB's 6,000 series x 60 months take milliseconds.
 """
@@ -172,7 +172,7 @@ def xmr(y: np.ndarray, valid: np.ndarray, run_length: int) -> Xmr:
     below 3.267 x mean mR are dropped and the mean mR recalculated once, except that if screening would leave only
     zero moving ranges the unscreened mean mR is kept); limits mean +/- 2.66 mR, near lines mean +/- 1.773 mR; then
     outside limits, trend, 2 of 3 beyond the near lines, shift. A row whose points are all equal has no variation:
-    no limits and no special cause. See :func:`data_layer.statistics.spc.spc` for the rules and the deviations.
+    no limits and no special cause. See :func:`data_layer.statistics.spc_charts.spc` for the rules and the deviations.
     """
     if run_length < 2:
         raise ValueError("run_length must be at least 2")
