@@ -11,7 +11,6 @@ person-level practices, and FFT figures on fewer than 5 responses are not shown.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,7 +28,7 @@ from ..analytics import (ASSURANCE_SYMBOLS, ASSURANCE_WORDS, RAG_SYMBOLS, RAG_WO
                          VARIATION_WORDS, compliance_rate)
 from ..config import KEY_QUESTIONS, QUALITY_STATEMENTS, FederationConfig, Indicator
 from ..demo import is_demo
-from ..privacy import redact
+from ..privacy import people_pattern, redact
 from ..scope import ROLE_LABELS, AccessDenied, Viewer
 
 PACK_MONTHS = 12
@@ -127,30 +126,18 @@ CHECKLIST = (
 )
 
 
-NAME_REMOVED = "[name removed]"
-# A title followed by one or two capitalised words: "Dr Evans", "Mrs Jane Smith". The title is kept, so a reader
-# still knows a doctor or a nurse was meant.
-_TITLED_NAME = re.compile(r"\b(Dr|Doctor|Nurse|Sister|Mr|Mrs|Ms|Miss|Mx|Prof|Professor)\.?\s+"
-                          r"[A-Z][A-Za-z'’-]+(?:\s+[A-Z][A-Za-z'’-]+)?")
-
-
 class Redactor:
-    """What a pack does to free text before it leaves the building: ``privacy.redact`` (phone numbers, email
-    addresses, NHS numbers, postcodes) for everyone, admins included, and names: a title followed by a name, and the
-    full name of anyone on the practices' staff lists."""
+    """What a pack does to free text before it leaves the building: ``privacy.redact`` (NHS numbers, phone numbers,
+    email addresses, postcodes and names after titles) for everyone, admins included, with the full name of anyone
+    on the practices' staff lists removed too."""
 
     def __init__(self, staff_names: list[str]):
-        names = sorted({n.strip() for n in staff_names if n and len(n.strip().split()) >= 2}, key=len, reverse=True)
-        self._staff = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b",
-                                 re.IGNORECASE) if names else None
+        self._staff = people_pattern(staff_names)
 
     def __call__(self, text):
         if _blank(text):
             return None
-        text = redact(str(text))
-        if self._staff is not None:
-            text = self._staff.sub(NAME_REMOVED, text)
-        return _TITLED_NAME.sub(lambda mt: f"{mt.group(1)} {NAME_REMOVED}", text)
+        return redact(str(text), people=self._staff)
 
 
 def _blank(text) -> bool:
