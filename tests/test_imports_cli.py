@@ -77,10 +77,10 @@ def test_missing_file_and_unknown_kind_exit_2(empty_url):
     assert cli(empty_url, str(FIXTURES / "staff.csv"), "--kind", "horoscopes").returncode == 2
 
 
-def test_an_unexpected_failure_exits_1(tmp_path):
+def test_an_unreachable_database_exits_1_in_plain_words(tmp_path):
     unreachable = "postgresql+psycopg://nobody@127.0.0.1:9/nowhere"  # nothing listens on port 9
     done = cli(unreachable, str(FIXTURES / "practices.csv"))
-    assert done.returncode == 1 and "unexpected failure" in done.stderr
+    assert done.returncode == 1 and "not reachable" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_practice_and_indicator_maps_from_the_command_line_or_a_csv(tmp_path):

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 
 from .. import models as m
 from ..config import FederationConfig
+from .limits import DEFAULT_LIMITS, Limits
 from .problems import ProblemLog
 from .reading import CHUNK_ROWS, MAX_FILE_BYTES
 from .values import PRACTICE_CODE, lookup, norm, practice_codes
@@ -53,6 +54,7 @@ class ImportOptions:
     max_bytes: int = MAX_FILE_BYTES
     today: date | None = None
     chunk_rows: int = CHUNK_ROWS
+    limits: Limits = DEFAULT_LIMITS  # sizes, rows, columns, cell text, nesting, earliest dates, largest numbers
 
 
 class Format:
@@ -71,6 +73,13 @@ class Format:
     uses_practice_map: bool = False
     needs_period: bool = False  # the file does not say which period it covers
     detect_priority: int = 50  # lower wins: templates 10, published formats 50, the wide table 90
+    reports_rows: bool = False  # frames keep the chunk's index, so the report can name the rows that changed
+    lock_group: str = ""  # imports of one group take turns on PostgreSQL (default: the kind)
+
+    @property
+    def catch_all(self) -> bool:
+        """Reads almost any table (the wide table): a file it alone recognises may be a known file of another kind."""
+        return self.detect_priority >= 90
 
     # -- detection ---------------------------------------------------------------------------------------------
     def match(self, header: list[str]) -> Match:

@@ -6,26 +6,34 @@ checks the whole file and counts what would be new, updated or unchanged without
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import audit, models as m
+from ..demo import import_refusal
 from ..bulk import record_batch
 from ..config import FederationConfig
 from ..scope import AccessDenied, Viewer
 from .base import Context, Format, ImportOptions, Match, suggest
 from .formats import BY_KIND, FORMAT_CLASSES, new_format
+from .formats.unsupported import known_file
 from .problems import ProblemLog, problems_csv
 from .reading import HEAD_ROWS, CSVShapeError, FileRefused, SourceFile, head_rows, iter_frames, load_source
 from .writer import Writer
 
 Progress = Callable[[float, str], None]
 PREVIEW_ROWS = 20
+LISTED_CHANGES = 1_000  # row numbers kept per table for "which rows changed"
+PROBABLY_NOT_FROM_ROWS = 20  # a file of at least this many rows with more problems than rows is not of its format
+log_ = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,11 +72,19 @@ def _detect_rows(rows: list[list[str]], kind: str | None) -> tuple[Format | None
         if hits:
             hits.sort(key=lambda h: (h[0], h[1]), reverse=True)
             _, _, fmt, match = hits[0]
+            if not kind and fmt.catch_all:
+                known = known_file(row)
+                if known:
+                    return None, i, None, known
             return fmt, (i if fmt.has_header else -1), match, ""
     if kind:
         fmt = formats[0]
         score, match, i = best_partial.get(kind, (0, fmt.match(rows[0] if rows else []), 0))
         return fmt, i, match, ""
+    for row in rows[:HEAD_ROWS]:
+        known = known_file(row)
+        if known:
+            return None, 0, None, known
     if not rows or all(len([v for v in r if str(v).strip()]) <= 1 for r in rows[:HEAD_ROWS]):
         return None, 0, None, ("The file does not look like a table: no row has more than one column. Save the "
                                "spreadsheet as CSV (comma-separated) or XLSX and try again.")
@@ -121,6 +137,7 @@ class ImportResult:
     derived_values: int | None = None
     seconds: float = 0.0  # the whole import, including the recalculation of derived indicators
     derived_seconds: float = 0.0
+    changed_rows: dict[str, list[int]] = field(default_factory=dict)  # "new" / "updated" -> the file's row numbers
 
     @property
     def errors(self) -> int:
@@ -154,6 +171,13 @@ class ImportResult:
             head = (f"Imported {self.file_name} ({self.label}): {self.rows:,} rows → {self.counts_text()} "
                     f"(batch {self.batch_id}).")
         lines = [head]
+        for what in ("updated", "new"):
+            listed = self.changed_rows.get(what) or []
+            if listed and (self.updated if what == "updated" else self.new) and (self.updated or self.unchanged):
+                total = self.updated if what == "updated" else self.new
+                shown = ", ".join(str(r) for r in listed[:20])
+                more = f" and {total - 20:,} more" if total > 20 else ""
+                lines.append(f"{what.capitalize()} rows of the file: {shown}{more}.")
         if self.skipped:
             lines.append(f"{self.skipped:,} rows skipped: " + "; ".join(self.log.summary_lines("skipped", 4)))
         for note in self.log.summary_lines("note", 6):
@@ -191,7 +215,7 @@ class Inspection:
 def inspect_file(source, file_name: str | None = None, options: ImportOptions | None = None) -> Inspection:
     options = options or ImportOptions()
     try:
-        src = load_source(source, file_name, options.max_bytes)
+        src = load_source(source, file_name, options.max_bytes, options.limits)
     except FileRefused as exc:
         return Inspection(file_name or "file", 0, "", "", "", [], None, None, "", "", None, {}, pd.DataFrame(),
                           None, problem=str(exc))
@@ -216,7 +240,12 @@ def inspect_file(source, file_name: str | None = None, options: ImportOptions | 
                           headings={}, preview=preview, items=None, problem=det.message)
     items = None
     if hasattr(fmt, "item_columns"):
-        items = _scan_items(src, det, fmt)
+        try:
+            items = _scan_items(src, det, fmt)
+        except (FileRefused, CSVShapeError) as exc:
+            return Inspection(**base, sheet=det.sheet, kind=fmt.kind, label=fmt.label, description=fmt.description,
+                              header_row=det.header_row, headings=det.match.headings, preview=preview, items=None,
+                              problem=_where(exc) + str(exc))
     elif fmt.uses_indicator_map:
         items = fmt.items(det.match.headings)
     return Inspection(**base, sheet=det.sheet, kind=fmt.kind, label=fmt.label, description=fmt.description,
@@ -282,7 +311,7 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
     result = ImportResult(file_name=file_name or getattr(source, "name", None) or str(source), dry_run=dry_run)
     log = result.log
     try:
-        src = load_source(source, file_name, options.max_bytes)
+        src = load_source(source, file_name, options.max_bytes, options.limits)
     except FileRefused as exc:
         log.error(str(exc))
         return _refuse(result, engine, viewer, started, dry_run)
@@ -305,6 +334,8 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
+            if not dry_run:
+                _one_import_at_a_time(conn, fmt)
             ctx = Context(conn, config, options, log, src.name, det.match.headings)
             writer = Writer(conn, dry_run=dry_run)
             fmt.begin(ctx)
@@ -322,10 +353,14 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
                 if batch_id is None and not dry_run:
                     batch_id = record_batch(conn, fmt.kind, src.name[:255], src.sha256, viewer.email)
                 for target, frame in writes:
-                    writer.apply(target, frame, batch_id)
+                    rows = None
+                    if chunk_rows_of is not None and fmt.reports_rows:
+                        rows = chunk_rows_of.reindex(frame.index).to_numpy()
+                    writer.apply(target, frame, batch_id, rows=rows)
 
+            chunk_rows_of = None
             for chunk in iter_frames(src, det.sheet, det.header_index, det.match.positions, chunk_rows, on_read,
-                                     width=len(det.header)):
+                                     width=len(det.header), headings=det.match.headings):
                 empty = np.ones(len(chunk), dtype=bool)
                 for column in det.match.positions:
                     empty &= (chunk[column] == "").to_numpy()
@@ -336,7 +371,10 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
                     continue
                 chunk.attrs["headings"] = det.match.headings
                 result.rows += len(chunk)
-                apply(fmt.process(chunk.reset_index(drop=True), ctx))
+                chunk = chunk.reset_index(drop=True)
+                chunk_rows_of = chunk["_row"]
+                apply(fmt.process(chunk, ctx))
+            chunk_rows_of = None
             if result.rows == 0:
                 log.error("The file has a header row but no data rows." if det.header_index >= 0 else
                           "The file has no data rows.")
@@ -347,9 +385,16 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
             totals = writer.totals()
             result.new, result.updated, result.unchanged = totals["new"], totals["updated"], totals["unchanged"]
             result.by_table = {k: dict(v) for k, v in writer.counts.items()}
+            result.changed_rows = writer.changed_rows()
+            if log.errors > result.rows >= PROBABLY_NOT_FROM_ROWS:
+                result.log = log = _probably_not(fmt, log, result.rows)
             if result.rows and not log.errors and not (result.new + result.updated + result.unchanged):
                 log.error("No row of the file could be imported: every row was skipped (see the skipped rows and "
                           "their reasons).")
+            if not log.errors:  # no real data in the demo database (platform: data_layer.demo)
+                demo_refusal = import_refusal(conn, ctx.practices_seen)
+                if demo_refusal:
+                    log.error(demo_refusal)
             if log.errors or dry_run:
                 transaction.rollback()
                 if log.errors:
@@ -361,24 +406,84 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
                 rows_new=result.new, rows_updated=result.updated, rows_unchanged=result.unchanged))
             result.batch_id = batch_id
             _audit(conn, viewer, "import", ctx.practices_seen, _audit_detail(result))
+            if result.new or result.updated:
+                from ..measures.refresh import mark_stale
+
+                mark_stale(conn, f"import of {result.file_name} (batch {batch_id})")  # cleared by the refresh
             transaction.commit()
-        except CSVShapeError as exc:
+        except (CSVShapeError, FileRefused) as exc:
             transaction.rollback()
             log.error(str(exc), row=exc.row)
+            return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
+        except IntegrityError:
+            # Two imports of the same rows at once (SQLite; PostgreSQL takes a lock first): the other one won.
+            transaction.rollback()
+            log_.warning("import of %s collided with another import", src.name, exc_info=True)
+            log.error("Another import wrote the same rows while this file was being read, so nothing was written "
+                      "from this file: import it again (it will then show what the other import already added).")
+            return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
+        except OperationalError as exc:
+            transaction.rollback()
+            if "locked" not in str(exc).lower():
+                raise
+            log_.warning("import of %s found the database locked", src.name, exc_info=True)
+            log.error("Another import is being written to the database; nothing was written from this file. "
+                      "Import it again when the other import has finished.")
+            return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
+        except (MemoryError, RecursionError, UnicodeError, ValueError, OverflowError) as exc:
+            # A file the checks above did not foresee: the user gets a plain refusal, the log gets the detail.
+            transaction.rollback()
+            log_.exception("import of %s failed while reading it", src.name)
+            log.error(f"The file could not be read ({type(exc).__name__}): it may be damaged. Nothing was written. "
+                      "Save it again from the program that made it (CSV UTF-8 or XLSX) and import it again.")
             return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
         except BaseException:
             transaction.rollback()
             raise
-    if fmt.touches_derived and (result.new or result.updated):
-        say(0.97, "Recalculating the derived indicators…")
-        from ..derived import refresh_derived
+    from ..measures import refresh as measures
 
+    if (result.new or result.updated) or measures.stale_reason(engine):
+        say(0.97, "Working out every figure again (derived indicators, practices, PCNs, the federation)…")
         derived_started = time.perf_counter()
-        result.derived_values = refresh_derived(engine, config, actor=viewer.email)
+        result.derived_values = measures.refresh(engine, config, reason=f"import of {result.file_name}",
+                                                 actor=viewer.email).derived_values
         result.derived_seconds = time.perf_counter() - derived_started
     say(1.0, "Done")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _where(exc) -> str:
+    row = getattr(exc, "row", None)
+    text = str(exc)
+    return f"Row {row}: " if row is not None and not text.lower().startswith(("row ", "line ")) else ""
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"import:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def _one_import_at_a_time(conn: Connection, fmt: Format) -> None:
+    """PostgreSQL: imports of the same kind of data take turns (a transaction-level advisory lock, released at commit
+    or rollback), so a second import of the same file waits and then finds every row already there, instead of
+    failing on the unique key. SQLite writes one transaction at a time anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(fmt.lock_group or fmt.kind)})
+
+
+def _probably_not(fmt: Format, log: ProblemLog, rows: int) -> ProblemLog:
+    """A file with more problems than rows is not of this format: one line that says so instead of thousands."""
+    reasons = [(n, reason) for (sev, reason), n in log.by_reason.items() if sev == "error"]
+    reasons.sort(key=lambda x: -x[0])
+    n, reason = reasons[0] if reasons else (0, "")
+    column = next((p.column for p in log.listed if p.severity == "error" and p.reason.startswith(reason[:30])
+                   and p.column), None)
+    where = f" in column {column!r}" if column else ""
+    out = ProblemLog()
+    out.error(f"This is probably not a {fmt.label} file: its {rows:,} rows gave {log.errors:,} problems, most often "
+              f"“{reason}”{where} ({n:,} times). Check that it is the file you meant, or choose the kind of file by "
+              "hand.")
+    return out
 
 
 def _check_header(fmt: Format, det: Detection, log: ProblemLog) -> bool:

@@ -11,10 +11,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .limits import DEFAULT_LIMITS
 from .problems import ProblemLog
 
-ISO = r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
-UK = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+_TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?"  # a real time of day: 00:00 to 23:59:59
+_ANY_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+ISO = rf"^\s*(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:[ T]{_TIME})?\s*$"
+UK = rf"^\s*(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})(?:[ T]{_TIME})?\s*$"
+DATE_BAD_TIME = (rf"^\s*(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{4}})[ T]{_ANY_TIME}\s*$")
 UK_SHORT_YEAR = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(?:\s.*)?$"
 COMPACT = r"^\s*(\d{4})(\d{2})(\d{2})\s*$"  # ODS files: 19740401
 DMY_MONTH_NAME = r"^\s*(\d{1,2})[ -]?([A-Za-z]{3,9})[ -]?(\d{4})\s*$"  # 01JAN2021, 1 Jan 2021
@@ -58,8 +62,9 @@ def text_or_none(s: pd.Series) -> pd.Series:
     return s.where(s.str.strip() != "", None)
 
 
-def _dates_of(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(dates, recognised, short year, empty, far future) for distinct date texts."""
+def _dates_of(s: pd.Series, earliest_year: int = 1800
+              ) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(dates, recognised, short year, empty, far future, too early, bad time of day) for distinct date texts."""
     empty = (s == "").to_numpy()
     iso = s.str.match(ISO).to_numpy()
     uk = s.str.match(UK).to_numpy() & ~iso
@@ -83,22 +88,26 @@ def _dates_of(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarr
     recognised = iso | uk | compact | named
     years = pd.to_numeric(year, errors="coerce").fillna(0).to_numpy()
     far_future = recognised & (years > 2100)  # beyond what a date column can hold: plainly not yet
-    plausible = recognised & (years >= 1800) & ~far_future
+    too_early = recognised & (years < earliest_year)
+    plausible = recognised & ~too_early & ~far_future
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     if plausible.any():
         text = year[plausible] + "-" + month[plausible].astype(str) + "-" + day[plausible].astype(str)
         out[plausible] = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]").to_numpy()
     short_year = ~recognised & ~empty & s.str.match(UK_SHORT_YEAR).to_numpy()
-    return out, recognised, short_year, empty, far_future
+    bad_time = ~recognised & ~empty & s.str.match(DATE_BAD_TIME).to_numpy()
+    return out, recognised, short_year, empty, far_future, too_early, bad_time
 
 
 def parse_dates(chunk: pd.DataFrame, column: str, log: ProblemLog, today: date, *, required: bool = True,
-                allow_future: bool = False, what: str = "date") -> pd.Series:
+                allow_future: bool = False, what: str = "date",
+                earliest_year: int = DEFAULT_LIMITS.earliest_event_year) -> pd.Series:
     """datetime64 column (NaT where blank or bad); each bad cell recorded as an error. Each distinct text is parsed
-    once: a million responses carry a few thousand different dates."""
+    once: a million responses carry a few thousand different dates. Dates before ``earliest_year`` are refused
+    (responses, complaints and training records do not predate 1990; 1900 is a spreadsheet's empty date)."""
     codes, uniques = pd.factorize(chunk[column].str.strip())
     distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    u_dates, u_recognised, u_short, u_empty, u_far = _dates_of(distinct)
+    u_dates, u_recognised, u_short, u_empty, u_far, u_early, u_time = _dates_of(distinct, earliest_year)
     missing = codes < 0  # cannot happen for text cells, but keep the arrays aligned if it does
     codes = np.where(missing, 0, codes) if len(distinct) else codes
     if len(distinct) == 0:
@@ -106,9 +115,15 @@ def parse_dates(chunk: pd.DataFrame, column: str, log: ProblemLog, today: date, 
     out = pd.Series(u_dates.to_numpy()[codes], index=chunk.index)
     recognised, short_year, empty = u_recognised[codes], u_short[codes], u_empty[codes] | missing
     far_future = u_far[codes]
+    too_early, bad_time = u_early[codes], u_time[codes]
     log.add_mask("error", f"is not a {what}: the year needs four digits ({DATE_HELP})", chunk, short_year, column)
-    log.add_mask("error", f"is not a {what}: {DATE_HELP}", chunk, ~recognised & ~empty & ~short_year, column)
-    impossible = recognised & out.isna().to_numpy() & ~far_future
+    log.add_mask("error", f"is not a {what}: the time is not a time of day (hours 0 to 23, minutes 0 to 59)", chunk,
+                 bad_time, column)
+    log.add_mask("error", f"is not a {what}: {DATE_HELP}", chunk, ~recognised & ~empty & ~short_year & ~bad_time,
+                 column)
+    log.add_mask("error", f"is before {earliest_year}: a {what} this early is a mistake (a spreadsheet shows an empty "
+                 "date as 1900)", chunk, too_early, column)
+    impossible = recognised & out.isna().to_numpy() & ~far_future & ~too_early
     log.add_mask("error", f"is not a real {what} (there is no such day)", chunk, impossible, column)
     if required:
         log.add_mask("error", f"is empty: a {what} is needed here", chunk, empty, column)
@@ -120,21 +135,48 @@ def parse_dates(chunk: pd.DataFrame, column: str, log: ProblemLog, today: date, 
     return out
 
 
+THOUSANDS = r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"  # 1,234 and 1,234,567.5; never 1,5
+
+
 def parse_numbers(chunk: pd.DataFrame, column: str, log: ProblemLog, *, required: bool = False, integer: bool = False,
-                  minimum: float | None = 0, what: str = "number", suppressed: np.ndarray | None = None) -> pd.Series:
-    """float64 column (NaN where blank or bad). Thousands separators and spaces are allowed ("1,234")."""
+                  minimum: float | None = 0, what: str = "number", suppressed: np.ndarray | None = None,
+                  maximum: float | None = DEFAULT_LIMITS.largest_number, percent_sign: bool = False) -> pd.Series:
+    """float64 column (NaN where blank or bad): finite numbers no larger than ``maximum``. Thousands separators are
+    allowed ("1,234"); a decimal comma ("1,5") is not guessed. A number with % or £ is refused (the column says what
+    it holds), except where ``percent_sign`` allows "91%" (NHS England's percentage columns)."""
     raw = chunk[column].str.strip()
     empty = (raw == "").to_numpy()
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     retry = values.isna().to_numpy() & ~empty
-    if retry.any():  # only the cells that need it: "1,234", "12 %", "£5"
-        cleaned = raw[retry].str.replace(",", "", regex=False).str.replace("£", "", regex=False)
-        cleaned = cleaned.str.replace(" ", "", regex=False).str.rstrip("%")
+    symbols = np.zeros(len(raw), dtype=bool)
+    if retry.any():  # only the cells that need it: "1,234", "1 234", "91%"
+        part = raw[retry]
+        cleaned = part.str.replace(" ", "", regex=False)
+        if percent_sign:
+            cleaned = cleaned.str.replace(r"%$", "", regex=True)
+        grouped = cleaned.str.match(THOUSANDS).to_numpy()
+        cleaned = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
         values[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
-    bad = values.isna().to_numpy() & ~empty
+        symbols[retry] = part.str.contains(r"[%£$€]", regex=True).to_numpy() & values[retry].isna().to_numpy()
+    text_nan = raw.str.lower().isin(["nan", "+nan", "-nan"]).to_numpy()
+    infinite = np.isinf(values.to_numpy()) | raw.str.lower().str.lstrip("+-").isin(["inf", "infinity"]).to_numpy()
+    values[infinite] = np.nan
+    bad = values.isna().to_numpy() & ~empty & ~symbols & ~infinite
     if suppressed is not None:
         bad &= ~suppressed
-    log.add_mask("error", "is not a number", chunk, bad, column)
+        symbols &= ~suppressed
+    log.add_mask("error", "is not a number" + (" (NaN means 'not a number')" if text_nan.any() else ""), chunk,
+                 bad & text_nan, column)
+    log.add_mask("error", "is not a number", chunk, bad & ~text_nan, column)
+    log.add_mask("error", f"is not a number: numbers with % or £ are not accepted in column "
+                 f"{chunk.attrs.get('headings', {}).get(column, column)!r}; write the number alone (e.g. 9800)",
+                 chunk, symbols, column)
+    log.add_mask("error", "is not a finite number: it is infinite or too large to be a figure", chunk,
+                 infinite & ~empty, column)
+    if maximum is not None:
+        big = (values.abs() > maximum).to_numpy()
+        log.add_mask("error", f"is too large: a {what} cannot be above {maximum:,.0f}", chunk, big, column)
+        values[big] = np.nan
     if required:
         log.add_mask("error", f"is empty: a {what} is needed here", chunk, empty, column)
     if integer:

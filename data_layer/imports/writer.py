@@ -176,6 +176,17 @@ class Writer:
         self.dry_run = dry_run
         self.existing: dict[str, ExistingRows] = {}
         self.counts: dict[str, Counter] = {}
+        self.rows: dict[str, list[int]] = {"new": [], "updated": []}  # the file's row numbers, first ones only
+
+    def changed_rows(self, limit: int = 1_000) -> dict[str, list[int]]:
+        return {k: sorted(v)[:limit] for k, v in self.rows.items()}
+
+    def _note_rows(self, what: str, rows, mask: np.ndarray, limit: int = 1_000) -> None:
+        if rows is None or len(self.rows[what]) >= limit or not mask.any():
+            return
+        picked = np.asarray(rows)[mask]
+        picked = picked[~pd.isna(picked)][: limit - len(self.rows[what])]
+        self.rows[what].extend(int(r) for r in picked)
 
     def totals(self) -> Counter:
         total: Counter = Counter()
@@ -183,7 +194,8 @@ class Writer:
             total.update(c)
         return total
 
-    def apply(self, target: Target, frame: pd.DataFrame, batch_id: int | None) -> Counter:
+    def apply(self, target: Target, frame: pd.DataFrame, batch_id: int | None, rows=None) -> Counter:
+        """``rows``: the file's row number of each row of ``frame`` (for the report), when known."""
         table = target.table
         counts = self.counts.setdefault(target.name, Counter(new=0, updated=0, unchanged=0))
         if frame.empty:
@@ -208,6 +220,8 @@ class Writer:
             raise RuntimeError(f"{int(new.sum())} rows for {table.name} have no existing row to update")
         counts["new"] += int(new.sum())
         counts["updated"] += int(changed.sum())
+        self._note_rows("new", rows, new)
+        self._note_rows("updated", rows, changed)
         counts["unchanged"] += int((found & ~changed).sum())
         if self.dry_run:
             return counts

@@ -91,6 +91,8 @@ class FFTResponsesTemplate(Format):
     description = "Individual Friends and Family Test responses with patients' comments, on either FFT scale."
     strict_columns = True
     touches_derived = True
+    reports_rows = True
+    lock_group = "fft_responses"
     columns = (
         Col("practice_code", ("practice code", "practice", "ods code"), help="The practice's ODS code.",
             example="G82002"),
@@ -108,7 +110,8 @@ class FFTResponsesTemplate(Format):
             help="How it was collected: SMS, Online, Paper, Telephone or Other (optional).", example="SMS"),
         Col("response_id", ("response id", "id", "reference"), required=False,
             help="The survey system's own id for the response (optional; without it a re-import matches responses "
-                 "by their content).", example=""),
+                 "by practice, date, answer and comment, so a corrected second comment or mode updates the "
+                 "response).", example=""),
         Col("scale", ("fft scale", "question"), required=False,
             help="current or legacy, only needed when ratings are numbers from the pre-2020 scale (optional).",
             example=""),
@@ -144,11 +147,13 @@ class FFTResponsesTemplate(Format):
             check_length(chunk, "response_id", ids.where(has_id, ""), log, 60, "response id")
             keys[has_id] = ("id:" + ids[has_id]).to_numpy()
         if (~has_id).any():
+            # The natural key of a response without an id: practice, day, answer and comment (compared without case,
+            # spacing or punctuation), numbered when identical rows repeat. The second comment, the mode and the
+            # way the date is written are not part of it, so a corrected file updates those rows in place.
             part = ~has_id
-            parts = [practice_key[part], chunk["response_date"][part].str.strip(), norm_series(chunk["rating"][part]),
-                     scale[part], comment[part], comment_2[part]]
-            if mode is not None:
-                parts.append(mode[part])
+            day = when[part].dt.strftime("%Y-%m-%d").fillna(chunk["response_date"][part].str.strip())
+            parts = [practice_key[part], day, rating[part].astype("str").fillna(""), scale[part],
+                     norm_series(comment[part].fillna(""))]
             keys[part] = content_keys(parts, self.occurrences)
         out["response_key"] = keys
         if has_id.any():

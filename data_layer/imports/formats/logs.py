@@ -1,6 +1,6 @@
 """Our complaints and significant events templates: a practice's logs. A ``reference`` column is optional: without it
-each row gets a stable reference made from what identifies it (practice, date, category, and for complaints the
-summary), so re-importing the log updates rows rather than duplicating them, and a complaint resolved since the last
+each row gets a stable reference made from what identifies it (practice, date and category, numbered when two rows
+share them), so re-importing the log updates rows rather than duplicating them, and a complaint resolved since the last
 import is updated in place."""
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class _LogTemplate(Format):
     detect_priority = 10
     strict_columns = True
     touches_derived = True
+    reports_rows = True
     target: Target
     date_col: str
     prefix: str
@@ -92,8 +93,8 @@ class ComplaintsTemplate(_LogTemplate):
         Col("outcome", ("result",), help="Upheld, Partially upheld, Not upheld or Withdrawn (empty while open).",
             example="Partially upheld"),
         Col("reference", ("complaint reference", "ref", "id"), required=False,
-            help="The practice's own reference (optional; without it one is made from the practice, date, category "
-                 "and summary).", example="C-2025-014"),
+            help="The practice's own reference (optional; without it one is made from the practice, date received "
+                 "and category).", example="C-2025-014"),
         Col("summary", ("details", "description"), required=False,
             help="Short summary; shown only to those who may see complaint details (optional).", example=""),
     )
@@ -114,10 +115,10 @@ class ComplaintsTemplate(_LogTemplate):
                             "acknowledged_on": ack, "resolved_on": res, "outcome": outcome})
         if summary is not None:
             out["summary"] = summary
+        # Practice, date received and category identify a complaint without a reference: the outcome, dates and
+        # summary can then be corrected (or filled in once resolved) and the complaint is updated, not doubled.
         codes = stripped(chunk["practice_code"]).str.upper()
         parts = [codes, received.dt.strftime("%Y-%m-%d"), norm_series(category)]
-        if summary is not None:
-            parts.append(summary)
         return self.keyed(ctx, chunk, out, known, parts)
 
 

@@ -114,7 +114,7 @@ class NHSEMonthlyFFT(Format):
         for pct_col, parts in (("pct_positive", answers[:2]), ("pct_negative", answers[3:5])):
             if pct_col not in sub:
                 continue
-            given = parse_numbers(sub, pct_col, log, minimum=0, what="percentage")
+            given = parse_numbers(sub, pct_col, log, minimum=0, what="percentage", percent_sign=True)
             given = given.where(given > 1, given * 100)  # some months publish 0.93 rather than 93%
             expected = sum(counts[c].fillna(0) for c in parts) / total.where(total > 0) * 100
             off = ((given - expected).abs() > 1).to_numpy()

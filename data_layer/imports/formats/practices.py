@@ -10,6 +10,7 @@ from ..writer import Target, row_hash
 
 PRACTICES = Target(m.Practice.__table__, ("code",))
 CONTRACTS = {"GMS": "GMS", "PMS": "PMS", "APMS": "APMS"}
+MAX_LIST_SIZE = 1_000_000  # the largest practices in England list a few hundred thousand patients
 
 
 class PracticesTemplate(Format):
@@ -53,7 +54,8 @@ class PracticesTemplate(Format):
             check_length(chunk, "pcn", pcn, log, 200, "PCN name")
             out["pcn"] = pcn.where(pcn != "", None)
         if "list_size" in chunk:
-            out["list_size"] = parse_numbers(chunk, "list_size", log, integer=True, what="list size")
+            out["list_size"] = parse_numbers(chunk, "list_size", log, integer=True, what="list size",
+                                             maximum=MAX_LIST_SIZE)
         if "contract_type" in chunk:
             contract = stripped(chunk["contract_type"]).str.upper()
             unknown = ((contract != "") & ~contract.isin(list(CONTRACTS))).to_numpy()

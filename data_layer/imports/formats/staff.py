@@ -11,6 +11,7 @@ from ..writer import Target, row_hash
 
 STAFF = Target(m.Staff.__table__, ("staff_code",))
 TRAINING = Target(m.TrainingCompletion.__table__, ("staff_id", "course", "completed_on"), scope="staff_id")
+MAX_COURSE_HOURS = 1_000  # hours of learning recorded for one course: more is a mistake (or Infinity)
 
 
 class StaffTemplate(Format):
@@ -21,6 +22,7 @@ class StaffTemplate(Format):
     description = "Everyone who works in the practices, with their role (which decides the training they need)."
     strict_columns = True
     touches_derived = True
+    reports_rows = True
     columns = (
         Col("staff_id", ("staff id", "staff code", "employee id", "id"),
             help="The practice's own identifier for the person; the same person keeps the same id.", example="S000123"),
@@ -50,11 +52,13 @@ class StaffTemplate(Format):
         log.add_mask("error", "is not one of the federation's roles: " + ", ".join(ctx.config.training.roles),
                      chunk, unknown, "role")
         practice_id, _ = ctx.practice_ids(chunk, "practice_code")
-        start = parse_dates(chunk, "start_date", ctx.log, ctx.today, required=False, what="start date")
+        start = parse_dates(chunk, "start_date", ctx.log, ctx.today, required=False, what="start date",
+                            earliest_year=ctx.options.limits.earliest_year)
         out = pd.DataFrame({"staff_code": ids, "name": names, "role": role, "practice_id": practice_id,
                             "start_date": start})
         if "end_date" in chunk:
-            end = parse_dates(chunk, "end_date", ctx.log, ctx.today, required=False, what="end date")
+            end = parse_dates(chunk, "end_date", ctx.log, ctx.today, required=False, what="end date",
+                              earliest_year=ctx.options.limits.earliest_year)
             before = (end < start).to_numpy()
             log.add_mask("error", "is before the start date: a person cannot leave before they start", chunk,
                          before, "end_date")
@@ -73,6 +77,7 @@ class TrainingTemplate(Format):
     description = "Courses completed by staff: the training spreadsheet a practice manager keeps."
     strict_columns = True
     touches_derived = True
+    reports_rows = True
     columns = (
         Col("staff_id", ("staff id", "staff code", "employee id"),
             help="The id used in the staff template.", example="S000123"),
@@ -109,7 +114,7 @@ class TrainingTemplate(Format):
         done = parse_dates(chunk, "completed_on", log, ctx.today, what="completion date")
         out = pd.DataFrame({"staff_id": staff_id, "course": course, "completed_on": done})
         if "hours" in chunk:
-            out["hours"] = parse_numbers(chunk, "hours", log, what="number of hours")
+            out["hours"] = parse_numbers(chunk, "hours", log, what="number of hours", maximum=MAX_COURSE_HOURS)
         keyed = ~(empty | unknown | bad_course | done.isna().to_numpy())
         repeat, first = ctx.duplicates.check(
             "training", row_hash(out, ["staff_id", "course", "completed_on"], TRAINING.table),

@@ -40,7 +40,8 @@ class WideIndicators(Format):
 
     def match(self, header: list[str]) -> Match:
         normed = [norm(h) for h in header]
-        code_pos = next((i for i, h in enumerate(normed) if h in CODE_HEADINGS), None)
+        # The most specific heading wins ("Practice Code" over a sub-ICB's "Code" further left).
+        code_pos = next((normed.index(c) for c in CODE_HEADINGS if c in normed), None)
         if code_pos is None:
             return Match({}, {}, ["practice_code"], [], 0)
         positions = {"practice_code": code_pos}
