@@ -134,7 +134,8 @@ def practice_training(viewer: Viewer, filters: calc.Filters, practice_code: str)
 # ---------------------------------------------------------------------------------------------------------------
 VARIATION_SHORT = {"common_cause": "Common cause", "improvement_high": "Improving", "improvement_low": "Improving",
                    "concern_high": "Concern", "concern_low": "Concern", "neutral_high": "Unusually high",
-                   "neutral_low": "Unusually low", "none": "Not enough data"}
+                   "neutral_low": "Unusually low", "no_variation": "No variation",
+                   "none": "Not enough data"}
 
 
 WRAP_LINKS_CSS = """

@@ -40,9 +40,10 @@ CQC_COLUMNS = {"Overall": "cqc_overall", "Safe": "cqc_safe", "Effective": "cqc_e
 # Short words for a table cell; the indicator pages of the pack give the full Making Data Count words.
 VARIATION_SHORT = {"common_cause": "Common cause", "improvement_high": "Improving", "improvement_low": "Improving",
                    "concern_high": "Concern", "concern_low": "Concern", "neutral_high": "Unusually high",
-                   "neutral_low": "Unusually low", "none": "Not enough data"}
+                   "neutral_low": "Unusually low", "no_variation": "No variation",
+                   "none": "Not enough data"}
 ASSURANCE_SHORT = {"pass": "Consistently passes", "fail": "Consistently fails", "hit_and_miss": "Hit and miss",
-                   "none": "No target"}
+                   "no_limits": "Cannot say", "none": "No target"}
 FUNNEL_WORDS = {
     "better": "Better than expected: outside the 99.8% funnel limit on the better side",
     "worse": "Worse than expected: outside the 99.8% funnel limit on the worse side",
