@@ -65,17 +65,14 @@ QUALITY_STATEMENTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Derived indicators are computed from the raw tables by these named calculations (see data_layer/derived.py).
-DERIVATIONS = (
-    "fft_positive",
-    "fft_negative",
-    "fft_responses_per_1000",
-    "training_compliance",
-    "complaints_acknowledged_in_time",
-    "complaints_resolved_in_time",
-    "significant_events_with_learning",
-    "significant_events_per_10000",
-)
+
+
+def _derivation_names() -> tuple[str, ...]:
+    """The registered derivations (data_layer/measures/derivations.py): config is validated against the registry,
+    so adding a derived KPI is one registered function and one config entry."""
+    from .measures.registry import names
+
+    return names()
 
 Direction = Literal["higher", "lower", "neutral"]
 
@@ -91,6 +88,11 @@ class Thresholds(Strict):
     rag_tolerance: float = Field(2.0, ge=0, description="default amber band, in the indicator's units")
     lapsing_days: int = Field(90, ge=1)
     trial_limit_points: int = Field(12, ge=2)
+    min_denominator: int = Field(
+        10, ge=1, description="below this many cases a figure gets no RAG or special-cause icon: too few to judge")
+    spc_window_months: int = Field(36, ge=2, le=120, description="months of history the SPC limits are set from")
+    lapsing_buckets: tuple[int, ...] = Field((30, 60, 90), min_length=1,
+                                            description="days ahead in which lapsing training is counted")
     name_other_practices: bool = Field(
         True, description="practice leads see other practices named in benchmarks (false: anonymised)"
     )
@@ -112,12 +114,18 @@ class Indicator(Strict):
     derived: str | None = None
     courses: tuple[str, ...] = ()  # for training_compliance: which courses count (empty = all required courses)
     days: int | None = None  # for complaint timeliness: working days allowed
+    # How the figure is judged (one policy for every screen, download and pack):
+    judge_months: Literal[1, 3] = 1  # 3: rare events judged over 3-month periods, not single months
+    min_denominator: int | None = Field(None, ge=1)  # default thresholds.min_denominator
+    spc_window_months: int | None = Field(None, ge=2, le=120)  # default thresholds.spc_window_months
+    suppression: Literal["fft", "gpps"] | None = None  # which small-number rule hides counts (thresholds)
 
     @field_validator("derived")
     @classmethod
     def _known_derivation(cls, v):
-        if v is not None and v not in DERIVATIONS:
-            raise ValueError(f"unknown derivation {v!r}; choose one of: {', '.join(DERIVATIONS)}")
+        known = _derivation_names()
+        if v is not None and v not in known:
+            raise ValueError(f"unknown derivation {v!r}; choose one of: {', '.join(known)}")
         return v
 
     @model_validator(mode="after")
@@ -195,6 +203,14 @@ class TrainingPolicy(Strict):
         return next(c for c in self.courses if c.code == code)
 
 
+class Group(Strict):
+    """A named group of practices the board compares (besides the PCNs, which come from the data)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str
+    practices: tuple[str, ...] = Field(min_length=1)
+
+
 class Theme(Strict):
     """A comment theme: a comment carries it when its text (either answer, any case) contains one of the words or
     phrases anywhere ("book" also finds "booked"; a trailing space, as in "dr ", matches only at a word's end).
@@ -227,6 +243,7 @@ class FederationConfig(Strict):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     aims: tuple[Aim, ...] = Field(min_length=1)
     training: TrainingPolicy
+    groups: tuple[Group, ...] = ()
     themes: tuple[Theme, ...] = ()  # comment themes, tagged once per comment (data_layer/measures/themes.py)
 
     @field_validator("themes")
@@ -249,8 +266,23 @@ class FederationConfig(Strict):
             for c in ind.courses:
                 if c not in course_codes:
                     raise ValueError(f"indicators[{i}] ({ind.code}).courses: {c!r} is not a course in training.courses")
-            if ind.derived in ("complaints_acknowledged_in_time", "complaints_resolved_in_time") and not ind.days:
-                raise ValueError(f"indicators[{i}] ({ind.code}): derivation {ind.derived} needs `days`")
+            if ind.derived and not ind.days:
+                from .measures.registry import get
+
+                if get(ind.derived).needs_days:
+                    raise ValueError(f"indicators[{i}] ({ind.code}): derivation {ind.derived} needs `days`")
+        group_ids = [g.id for g in self.groups]
+        if len(set(group_ids)) != len(group_ids):
+            raise ValueError("group ids must be unique")
+        seen: dict[str, tuple] = {}
+        for aim in self.aims:
+            for kpi in aim.kpis:
+                if kpi.target is None:
+                    continue
+                key = (kpi.target, kpi.tolerance)
+                if seen.setdefault(kpi.indicator, key) != key:
+                    raise ValueError(f"aims ({aim.id}): {kpi.indicator} has a different target or tolerance in "
+                                     "another aim; a measure has one target, so every screen agrees")
         ids = [a.id for a in self.aims]
         if len(set(ids)) != len(ids):
             raise ValueError("aim ids must be unique")
@@ -268,6 +300,20 @@ class FederationConfig(Strict):
             if ind.code == code:
                 return ind
         raise KeyError(f"unknown indicator {code!r}")
+
+    def min_denominator(self, ind: Indicator) -> int:
+        return ind.min_denominator or self.thresholds.min_denominator
+
+    def spc_window(self, ind: Indicator) -> int:
+        return ind.spc_window_months or self.thresholds.spc_window_months
+
+    def suppression_min(self, ind: Indicator) -> int | None:
+        """Fewer cases than this are hidden for this indicator (None: its counts are never hidden)."""
+        if ind.suppression == "fft":
+            return self.thresholds.suppression_min
+        if ind.suppression == "gpps":
+            return self.thresholds.gpps_suppression_min
+        return None
 
     @property
     def indicator_codes(self) -> tuple[str, ...]:

@@ -14,12 +14,12 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from . import models as m
-from .analytics import RAG_SYMBOLS, RAG_WORDS, rag_status, spc, wilson_interval
+from .analytics import RAG_SYMBOLS, RAG_WORDS, spc
 from .config import FederationConfig, Indicator
 from .db import tuples
+from .measures import compute, store
+from .policy import status
 from .scope import Viewer
-
-FFT_PERCENT_DERIVATIONS = ("fft_positive", "fft_negative")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Filters:
 
     practice_codes: tuple[str, ...] = ()  # empty: every practice
     pcn: str | None = None
+    group: str | None = None  # a group of practices declared in federation.toml
     period_end: date | None = None  # latest month shown; None: the latest month with data
     months: int = 36  # how many months of history to show
 
@@ -48,6 +49,18 @@ class KPIResult:
     suppressed: bool = False
     spc: object | None = None
     notes: list[str] = field(default_factory=list)
+    judgement: str = "no_data"  # policy.status: judged / too_few / suppressed / not_received / no_data
+    judgement_text: str = ""
+    as_at: date | None = None
+    period_months: int = 1  # 3: judged over three-month periods
+    numerator: float | None = None
+    denominator: float | None = None
+    lower_ci: float | None = None
+    upper_ci: float | None = None
+    comparison: str = "not compared"  # with the federation, from the intervals
+    rules: str = ""  # the Making Data Count rules the latest point meets
+    variation: str = "none"  # the store's Making Data Count variation of the latest point (or why not judged)
+    assurance: str = "none"
 
     @property
     def rag_words(self) -> str:
@@ -90,13 +103,19 @@ def resolve_practices(engine: Engine, viewer: Viewer, filters: Filters) -> tuple
 
 
 def latest_period(engine: Engine) -> date | None:
-    with engine.connect() as conn:
-        value = conn.execute(select(func.max(m.IndicatorValue.period_start))).scalar_one()
-    return pd.Timestamp(value).date() if value is not None else None
+    """The latest month the federation holds figures for (the default "period up to")."""
+    return store.latest_month(engine)
+
+
+def as_at(engine: Engine, filters: Filters) -> date | None:
+    """The month the figures are judged as at: the chosen period end, else the latest month with figures."""
+    if filters.period_end is not None:
+        return pd.Timestamp(filters.period_end).to_period("M").to_timestamp().date()
+    return latest_period(engine)
 
 
 def period_window(engine: Engine, filters: Filters) -> tuple[date | None, date | None]:
-    end = filters.period_end or latest_period(engine)
+    end = as_at(engine, filters)
     if end is None:
         return None, None
     start = (pd.Timestamp(end) - pd.DateOffset(months=filters.months - 1)).date()
@@ -104,135 +123,132 @@ def period_window(engine: Engine, filters: Filters) -> tuple[date | None, date |
 
 
 def available_periods(engine: Engine) -> list[date]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(m.IndicatorValue.period_start).distinct().order_by(
-            m.IndicatorValue.period_start)).scalars().all()
-    return [pd.Timestamp(r).date() for r in rows]
+    return store.months(engine)
+
+
+def area(engine: Engine, viewer: Viewer, filters: Filters, config: FederationConfig) -> store.Area | None:
+    """The area the filters choose (None: the filters match no practice)."""
+    if filters.practice_codes or filters.pcn or filters.group:
+        codes = resolve_practices(engine, viewer, filters)
+        if not codes:
+            return None
+        if filters.practice_codes:
+            names = dict(zip(*practices(engine, viewer, config)[["code", "display_name"]].to_numpy().T))
+            return store.area_for(codes, None, None, config, names)
+    return store.area_for((), filters.pcn, filters.group, config)
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Series (aggregated in SQL)
+# Series (read from the measure store)
 # --------------------------------------------------------------------------------------------------------------
-def _practice_filter(stmt, practice_codes):
-    if practice_codes:
-        stmt = stmt.join(m.Practice, m.Practice.id == m.IndicatorValue.practice_id).where(
-            m.Practice.code.in_(practice_codes))
-    return stmt
-
-
-def indicator_series(engine: Engine, codes: list[str] | tuple[str, ...], practice_codes: tuple[str, ...] = (),
-                     start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Σnumerator and Σdenominator per indicator per period over the chosen practices (never a mean of rates)."""
-    stmt = select(
-        m.IndicatorValue.indicator_code,
-        m.IndicatorValue.period_start,
-        func.sum(m.IndicatorValue.numerator).label("numerator"),
-        func.sum(m.IndicatorValue.denominator).label("denominator"),
-        func.count().label("practices"),
-    ).where(m.IndicatorValue.indicator_code.in_(list(codes)))
-    stmt = _practice_filter(stmt, practice_codes)
-    if start:
-        stmt = stmt.where(m.IndicatorValue.period_start >= start)
-    if end:
-        stmt = stmt.where(m.IndicatorValue.period_start <= end)
-    stmt = stmt.group_by(m.IndicatorValue.indicator_code, m.IndicatorValue.period_start).order_by(
-        m.IndicatorValue.indicator_code, m.IndicatorValue.period_start)
-    return _read_values(engine, stmt, ["indicator_code", "period_start", "numerator", "denominator", "practices"])
-
-
 def indicator_by_practice(engine: Engine, codes: list[str] | tuple[str, ...], practice_codes: tuple[str, ...] = (),
                           start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Per-practice values: indicator_code, practice_code, period_start, numerator, denominator."""
-    stmt = (
-        select(m.IndicatorValue.indicator_code, m.Practice.code, m.IndicatorValue.period_start,
-               m.IndicatorValue.numerator, m.IndicatorValue.denominator)
-        .join(m.Practice, m.Practice.id == m.IndicatorValue.practice_id)
-        .where(m.IndicatorValue.indicator_code.in_(list(codes)))
-    )
-    if practice_codes:
-        stmt = stmt.where(m.Practice.code.in_(practice_codes))
-    if start:
-        stmt = stmt.where(m.IndicatorValue.period_start >= start)
-    if end:
-        stmt = stmt.where(m.IndicatorValue.period_start <= end)
-    return _read_values(engine, stmt, ["indicator_code", "practice_code", "period_start", "numerator", "denominator"])
-
-
-def _read_values(engine: Engine, stmt, columns: list[str]) -> pd.DataFrame:
-    """Run an indicator-values query: periods as timestamps, numerator and denominator as floats."""
-    with engine.connect() as conn:
-        df = pd.DataFrame(tuples(conn.execute(stmt)), columns=columns)
-    df["period_start"] = pd.to_datetime(df["period_start"])
-    for c in ("numerator", "denominator"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    return df
-
-
-def add_values(df: pd.DataFrame, indicator: Indicator, suppression_min: int) -> pd.DataFrame:
-    """value = Σnum/Σden × multiplier, Wilson 95% interval for percentages, and FFT small-number suppression."""
-    out = df.copy()
-    den = out["denominator"].where(out["denominator"] > 0)
-    out["value"] = out["numerator"] / den * indicator.multiplier
-    if indicator.is_proportion:
-        lo, hi = wilson_interval(out["numerator"].to_numpy(), out["denominator"].to_numpy())
-        out["lower_ci"] = np.asarray(lo, dtype=float) * 100
-        out["upper_ci"] = np.asarray(hi, dtype=float) * 100
-    else:
-        out["lower_ci"] = np.nan
-        out["upper_ci"] = np.nan
-    suppressed = np.zeros(len(out), dtype=bool)
-    if indicator.derived in FFT_PERCENT_DERIVATIONS:
-        suppressed = (out["denominator"] > 0) & (out["denominator"] < suppression_min)
-        out.loc[suppressed, ["value", "lower_ci", "upper_ci", "numerator"]] = np.nan
-    out["suppressed"] = suppressed
-    return out
+    """Stored per-practice figures (hidden ones without counts): indicator_code, practice_code, period_start,
+    numerator, denominator, value, lower_ci, upper_ci, suppressed, small."""
+    df = store.values(engine, "practice", list(practice_codes) if practice_codes else None, list(codes), start, end)
+    return df.rename(columns={"area_code": "practice_code"}).drop(columns=["area_type"])
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Evaluation: the one function that says what a series means
+# Evaluation: read what the store says about each series
 # --------------------------------------------------------------------------------------------------------------
-def evaluate(series: pd.DataFrame, indicator: Indicator, target: float | None, tolerance: float,
-             config: FederationConfig) -> KPIResult:
-    """Latest value, change since the previous period, RAG against target and the SPC icons for one series."""
-    th = config.thresholds
-    s = add_values(series.sort_values("period_start"), indicator, th.suppression_min)
-    result = KPIResult(indicator=indicator, series=s, target=target, tolerance=tolerance)
-    if s.empty:
-        result.notes.append("No data for this period.")
-        return result
-    last = s.iloc[-1]
-    result.latest_period = pd.Timestamp(last["period_start"]).date()
-    result.suppressed = bool(last["suppressed"])
-    result.latest_value = None if pd.isna(last["value"]) else float(last["value"])
-    if len(s) > 1 and not pd.isna(s.iloc[-2]["value"]):
-        result.previous_value = float(s.iloc[-2]["value"])
-    if result.latest_value is not None and result.previous_value is not None:
-        result.change = result.latest_value - result.previous_value
-    result.rag = rag_status(result.latest_value, target, indicator.direction, tolerance) if target is not None else "none"
-    values = s.set_index("period_start")["value"].dropna()
+def _window_series(vals: pd.DataFrame, ind: Indicator, ev, config: FederationConfig) -> pd.DataFrame:
+    """The points the SPC window covers (monthly, or the measure's judging periods), as the store judged them."""
+    cols = ["period_start", "numerator", "denominator", "value", "lower_ci", "upper_ci", "suppressed", "small"]
+    if ev is None or vals.empty:
+        return pd.DataFrame(columns=cols)
+    start, end = pd.Timestamp(ev.window_start), pd.Timestamp(ev.as_at)
+    v = vals[(vals["period_start"] >= start) & (vals["period_start"] <= end)].sort_values("period_start")
+    if ind.judge_months == 1:
+        return v[cols].reset_index(drop=True)
+    return compute.block_series(v, ind, config, start, end)
+
+
+def _result(ind: Indicator, ev, series: pd.DataFrame, target, tol, config: FederationConfig) -> KPIResult:
+    res = KPIResult(indicator=ind, series=series, target=target, tolerance=tol)
+    if ev is None:
+        res.judgement = status.NO_DATA
+        res.notes.append("No data for this period.")
+        return res
+    res.as_at = pd.Timestamp(ev.as_at).date()
+    res.latest_period = None if pd.isna(ev.latest_period) else pd.Timestamp(ev.latest_period).date()
+    res.period_months = int(ev.period_months)
+    res.judgement = ev.judgement
+    res.suppressed = ev.judgement == status.SUPPRESSED
+    res.latest_value = None if pd.isna(ev.value) else float(ev.value)
+    res.previous_value = None if pd.isna(ev.previous_value) else float(ev.previous_value)
+    res.change = None if pd.isna(ev.change) else float(ev.change)
+    res.numerator = None if pd.isna(ev.numerator) else float(ev.numerator)
+    res.denominator = None if pd.isna(ev.denominator) else float(ev.denominator)
+    res.lower_ci = None if pd.isna(ev.lower_ci) else float(ev.lower_ci)
+    res.upper_ci = None if pd.isna(ev.upper_ci) else float(ev.upper_ci)
+    res.rag = ev.rag
+    res.variation, res.assurance = ev.variation, ev.assurance
+    res.rules = ev.rules or ""
+    res.comparison = ev.comparison
+    res.judgement_text = status.judgement_words(ev.judgement, config.suppression_min(ind),
+                                                config.min_denominator(ind))
+    judged = series[~series["suppressed"].astype(bool) & ~series["small"].astype(bool)]
+    values = judged.set_index("period_start")["value"].dropna()
     if len(values) >= 2:
-        result.spc = spc(values, indicator.direction, target, run_length=th.spc_run_length)
-    if result.suppressed:
-        result.notes.append(f"Fewer than {th.suppression_min} responses: not shown.")
-    return result
+        res.spc = spc(values, ind.direction, target, run_length=config.thresholds.spc_run_length,
+                      bounds=(0.0, 100.0) if ind.is_proportion else (0.0, None))
+        # The chart's points come from spc(); what the latest point means is the store's word, the same
+        # everywhere (a test holds the two to each other).
+        res.spc.variation, res.spc.assurance = ev.variation, ev.assurance
+        res.spc.variation_text = status.variation_words(ev.variation, bool(ev.trial_limits), res.judgement_text)
+        res.spc.assurance_text = status.assurance_words(ev.assurance, res.judgement_text)
+    if res.judgement != status.JUDGED and res.judgement_text:
+        res.notes.append(res.judgement_text + ".")
+    return res
+
+
+def practice_kpi_results(engine: Engine, config: FederationConfig, viewer: Viewer, filters: Filters, code: str
+                         ) -> dict[str, KPIResult]:
+    """One indicator for every practice the filters select, keyed by practice code: the store's judgement of each
+    practice's own series, with the points for its chart (two reads, whatever the number of practices)."""
+    codes = resolve_practices(engine, viewer, filters)
+    when = as_at(engine, filters)
+    if not codes or when is None:
+        return {}
+    ind = config.indicator(code)
+    target, tol = config.targets().get(code, (None, config.thresholds.rag_tolerance))
+    every = len(codes) == len(practices(engine, viewer))
+    first = (pd.Timestamp(when) - pd.DateOffset(months=120)).date()
+    evs = store.evaluations(engine, "practice", None if every else list(codes), when, [code])
+    vals = store.values(engine, "practice", None if every else list(codes), [code], first, when)
+    by_practice = dict(list(vals.groupby("area_code")))
+    out = {}
+    for ev in evs[evs["area_code"].isin(codes)].itertuples(index=False):
+        v = by_practice.get(ev.area_code, vals.iloc[0:0])
+        out[ev.area_code] = _result(ind, ev, _window_series(v, ind, ev, config), target, tol, config)
+    return out
 
 
 def kpi_results(engine: Engine, config: FederationConfig, viewer: Viewer, filters: Filters,
                 codes: list[str] | None = None) -> dict[str, KPIResult]:
-    """Evaluate indicators (default: every KPI in the aims) over the filtered practices and period."""
+    """What the store says about indicators (default: every KPI in the aims) for the area the filters choose."""
     targets = config.targets()
     codes = codes or list(dict.fromkeys(r["indicator_code"] for r in config.kpi_rows()))
-    practice_codes = resolve_practices(engine, viewer, filters)
-    start, end = period_window(engine, filters)
-    if (filters.practice_codes or filters.pcn) and not practice_codes:
-        series = pd.DataFrame(columns=["indicator_code", "period_start", "numerator", "denominator", "practices"])
-    else:
-        series = indicator_series(engine, codes, practice_codes, start, end)
+    where = area(engine, viewer, filters, config)
+    when = as_at(engine, filters)
+    evs = pd.DataFrame(columns=store.EVALUATION_READ)
+    vals = pd.DataFrame(columns=store.VALUE_READ)
+    if where is not None and when is not None:
+        first = (pd.Timestamp(when) - pd.DateOffset(months=120)).date()
+        if where.stored:
+            evs = store.evaluations(engine, where.area_type, [where.area_code], when, codes)
+            vals = store.values(engine, where.area_type, [where.area_code], codes, first, when)
+        else:
+            vals, evs = store.adhoc(engine, config, where, codes, when)
+    by_code = {r.indicator_code: r for r in evs.itertuples(index=False)}
     out = {}
     for code in codes:
         ind = config.indicator(code)
         target, tol = targets.get(code, (None, config.thresholds.rag_tolerance))
-        out[code] = evaluate(series[series["indicator_code"] == code], ind, target, tol, config)
+        ev = by_code.get(code)
+        series = _window_series(vals[vals["indicator_code"] == code], ind, ev, config)
+        out[code] = _result(ind, ev, series, target, tol, config)
     return out
 
 
@@ -242,8 +258,7 @@ def scorecard(config: FederationConfig, results: dict[str, KPIResult]) -> pd.Dat
     for r in config.kpi_rows():
         res = results[r["indicator_code"]]
         spc_res = res.spc
-        rag = rag_status(res.latest_value, r["target"], r["direction"], r["tolerance"]) if r["target"] is not None \
-            else "none"
+        rag = res.rag  # the store's RAG: one target per indicator (config checks that aims agree)
         rows.append({
             **r,
             "latest_period": res.latest_period,
@@ -253,10 +268,12 @@ def scorecard(config: FederationConfig, results: dict[str, KPIResult]) -> pd.Dat
             "rag": rag,
             "status": f"{RAG_SYMBOLS[rag]} {RAG_WORDS[rag]}",
             "variation": getattr(spc_res, "variation", None),
-            "variation_text": getattr(spc_res, "variation_text", "Not enough data"),
+            "variation_text": getattr(spc_res, "variation_text", res.judgement_text or "Not enough data"),
             "assurance": getattr(spc_res, "assurance", None),
-            "assurance_text": getattr(spc_res, "assurance_text", "Not enough data"),
+            "assurance_text": getattr(spc_res, "assurance_text", res.judgement_text or "Not enough data"),
             "suppressed": res.suppressed,
+            "judgement": res.judgement,
+            "judgement_text": res.judgement_text,
         })
     return pd.DataFrame(rows)
 

@@ -359,6 +359,7 @@ class MeasureEvaluation(Base):
     lower_limit: Mapped[float | None] = mapped_column(Float)
     upper_limit: Mapped[float | None] = mapped_column(Float)
     window_start: Mapped[date | None] = mapped_column(Date)
+    comparison: Mapped[str] = mapped_column(String(20), default="not compared")  # against the federation
     refresh_id: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         UniqueConstraint("indicator_code", "area_type", "area_code", "as_at", name="uq_measure_evaluations_natural_key"),

@@ -339,17 +339,13 @@ def practice_signals(engine: Engine, config: FederationConfig, viewer: Viewer, f
     cols = ["practice_code", "practice_name", "latest_period", "latest", "earlier_period", "earlier", "change",
             "variation", "variation_text", "concern_from", "concern_to", "concern_now", "points", "summary"]
     ind = config.indicator(code)
-    target, tol = config.targets().get(code, (None, config.thresholds.rag_tolerance))
     plist = calc.practices(engine, viewer, config)
     codes = calc.resolve_practices(engine, viewer, filters)
     if (filters.practice_codes or filters.pcn) and not codes:
         return pd.DataFrame(columns=cols)
-    start, end = calc.period_window(engine, filters)
-    data = calc.indicator_by_practice(engine, [code], codes, start, end)
     names = dict(zip(plist["code"], plist["display_name"]))
     rows = []
-    for pcode, g in data.groupby("practice_code", sort=True):
-        res = calc.evaluate(g[["period_start", "numerator", "denominator"]], ind, target, tol, config)
+    for pcode, res in sorted(calc.practice_kpi_results(engine, config, viewer, filters, code).items()):
         s = res.series.set_index("period_start")["value"].dropna()
         latest_p = s.index.max() if len(s) else None
         earlier_p = (latest_p - pd.DateOffset(months=compare_months)) if latest_p is not None else None

@@ -24,13 +24,13 @@ from .analytics import (
     VARIATION_SYMBOLS,
     compare_with_benchmark,
     funnel_position,
-    rag_status,
     spc,
-    spc_latest,
     wilson_interval,
 )
 from .config import FederationConfig
 from .db import tuples
+from .measures import store
+from .policy import status
 from .policy.calendar import working_days_between
 from .privacy import redact_for
 from .scope import AccessDenied, Viewer
@@ -65,46 +65,32 @@ PRACTICE_RESULT_COLUMNS = [
     "practice_code", "practice_name", "indicator_code", "indicator", "unit", "direction", "latest_period",
     "numerator", "denominator", "value", "lower_ci", "upper_ci", "suppressed", "target", "rag", "status",
     "variation", "variation_text", "concern_rules", "federation_value", "comparison", "comparison_text",
+    "judgement", "judgement_text",
 ]
-
-
-def federation_series(engine: Engine, config: FederationConfig, codes: list[str], start: date | None,
-                      end: date | None) -> pd.DataFrame:
-    """The whole federation's value per measure per month (Σnum/Σden over every practice): the benchmark."""
-    series = calc.indicator_series(engine, codes, (), start, end)
-    frames = []
-    for code, g in series.groupby("indicator_code", sort=False):
-        vals = calc.add_values(g, config.indicator(code), config.thresholds.suppression_min)
-        frames.append(vals[["indicator_code", "period_start", "numerator", "denominator", "value"]])
-    if not frames:
-        return pd.DataFrame(columns=["indicator_code", "period_start", "numerator", "denominator", "value"])
-    return pd.concat(frames, ignore_index=True)
 
 
 def practice_results(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
                      codes: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Every measure for every selected practice over the chosen period, each evaluated by ``engine.evaluate``.
+    """Every measure for every selected practice as at the chosen month, as the measure store judged it.
 
-    Returns a long table (one row per practice × measure, see ``PRACTICE_RESULT_COLUMNS``) with the latest value,
-    its Wilson 95% interval, RAG against the target, the practice's own SPC variation and how it compares with the
-    whole federation in the same month; and the KPIResults keyed by (practice_code, indicator_code) for charts.
+    Returns a long table (one row per practice × measure, see ``PRACTICE_RESULT_COLUMNS``): the latest value, its
+    Wilson 95% interval, RAG against the target, the practice's own Making Data Count variation and how it compares
+    with the whole federation in the same period; and the KPIResults keyed by (practice_code, indicator_code), read
+    from the store only when a chart asks for one.
     """
     codes = codes or kpi_codes(config)
     targets = config.targets()
     plist = calc.practices(engine, viewer, config)
     names = dict(zip(plist["code"], plist["display_name"]))
     selected = _selected(engine, viewer, filters)
-    start, end = calc.period_window(engine, filters)
-    if not selected or end is None:
+    when = calc.as_at(engine, filters)
+    if not selected or when is None:
         return pd.DataFrame(columns=PRACTICE_RESULT_COLUMNS), {}
-    if set(selected) == set(plist["code"]):
-        # every practice: no list of hundreds of codes for the database to match (a third of the query's time)
-        data = calc.indicator_by_practice(engine, codes, (), start, end)
-        data = data[data["practice_code"].isin(selected)]
-    else:
-        data = calc.indicator_by_practice(engine, codes, selected, start, end)
-    fed = federation_series(engine, config, codes, start, end).set_index(["indicator_code", "period_start"])["value"]
-    out = _practice_rows(data, fed, config, codes, targets, names)
+    every = set(selected) == set(plist["code"])  # no list of hundreds of codes for the database to match
+    ev = store.evaluations(engine, "practice", None if every else list(selected), when, codes)
+    ev = ev[ev["area_code"].isin(selected)]
+    fed = store.evaluations(engine, "federation", None, when, codes).set_index("indicator_code")["value"]
+    out = _practice_rows(ev, fed, config, targets, names)
     order = {c: i for i, c in enumerate(codes)}
     pos = {c: i for i, c in enumerate(plist["code"])}
     out = out.sort_values(["indicator_code", "practice_code"], key=lambda s: s.map(order if s.name ==
@@ -113,71 +99,42 @@ def practice_results(engine: Engine, config: FederationConfig, viewer: Viewer, f
     return out, PracticeResults(engine.url.render_as_string(hide_password=False), config, viewer, filters, keys)
 
 
-def _practice_rows(data: pd.DataFrame, fed: pd.Series, config: FederationConfig, codes: list[str], targets: dict,
-                   names: dict) -> pd.DataFrame:
-    """``practice_results``' rows for every practice × measure at once: each series through ``engine.add_values``
-    (value, suppression), its latest month, RAG against the target, and ``analytics.spc_latest`` for the Making
-    Data Count icon of the latest point - the same figures ``engine.evaluate`` gives one series at a time (an ICB's
-    6,000 series take milliseconds instead of minutes)."""
-    if data.empty:
+def _practice_rows(ev: pd.DataFrame, fed: pd.Series, config: FederationConfig, targets: dict, names: dict
+                   ) -> pd.DataFrame:
+    if ev.empty:
         return pd.DataFrame(columns=PRACTICE_RESULT_COLUMNS)
-    th = config.thresholds
-    frames = []
-    for code, g in data.groupby("indicator_code", sort=False):
-        frames.append(calc.add_values(g.sort_values(["practice_code", "period_start"], kind="mergesort"),
-                                      config.indicator(code), th.suppression_min))
-    vals = pd.concat(frames, ignore_index=True)
-    key = ["practice_code", "indicator_code"]
-    wide = vals.pivot(index=key, columns="period_start", values="value").sort_index(axis=1)
-    last = vals.groupby(key, sort=False).tail(1).set_index(key).reindex(wide.index)
-    inds = [config.indicator(c) for c in wide.index.get_level_values("indicator_code")]
-    target = np.array([np.nan if targets.get(i.code, (None,))[0] is None else targets[i.code][0] for i in inds],
-                      dtype=float)
-    tolerance = np.array([targets.get(i.code, (None, th.rag_tolerance))[1] for i in inds], dtype=float)
-    direction = np.array([i.direction for i in inds], dtype=object)
-    multiplier = np.array([i.multiplier for i in inds], dtype=float)
-    icons = spc_latest(wide.to_numpy(dtype=float), direction, target, run_length=th.spc_run_length)
-    value = last["value"].to_numpy(dtype=float)
-    suppressed = last["suppressed"].to_numpy(dtype=bool)
-    rag = np.array(["none" if np.isnan(t) else rag_status(v, t, d, tol)
-                    for v, t, d, tol in zip(value, target, direction, tolerance)], dtype=object)
-    periods = pd.to_datetime(last["period_start"])
-    benchmark = np.array([fed.get((c, p), np.nan) for c, p in zip(wide.index.get_level_values("indicator_code"),
-                                                                      periods)], dtype=float)
-    lo_p, hi_p = wilson_interval(last["numerator"].to_numpy(dtype=float), last["denominator"].to_numpy(dtype=float))
-    shown = ~suppressed & ~np.isnan(value)
-    lo = np.where(shown, np.asarray(lo_p, dtype=float) * multiplier, np.nan)
-    hi = np.where(shown, np.asarray(hi_p, dtype=float) * multiplier, np.nan)
-    comparison = np.full(len(value), "not compared", dtype=object)
-    for d in np.unique(direction):
-        rows = shown & (direction == d)
-        if rows.any():
-            comparison[rows] = compare_with_benchmark(lo[rows], hi[rows], benchmark[rows], d)
-    enough = icons["n_points"].to_numpy() >= 2  # evaluate() draws no chart for fewer than 2 values
-    variation = np.where(enough, icons["variation"].to_numpy(dtype=object), "none")
-    pcodes = wide.index.get_level_values("practice_code")
+    inds = [config.indicator(c) for c in ev["indicator_code"]]
+    judgement = ev["judgement"].to_numpy(dtype=object)
+    words = [status.judgement_words(j, config.suppression_min(i), config.min_denominator(i))
+             for j, i in zip(judgement, inds)]
+    variation = ev["variation"].to_numpy(dtype=object)
+    rag = ev["rag"].to_numpy(dtype=object)
+    pcodes = ev["area_code"].to_numpy(dtype=object)
+    comparison = ev["comparison"].to_numpy(dtype=object)
     return pd.DataFrame({
         "practice_code": pcodes, "practice_name": [names.get(c, c) for c in pcodes],
-        "indicator_code": wide.index.get_level_values("indicator_code"),
-        "indicator": [i.name for i in inds], "unit": [i.unit for i in inds], "direction": direction,
-        "latest_period": [p.date() for p in periods],
-        "numerator": last["numerator"].to_numpy(dtype=float), "denominator": last["denominator"].to_numpy(dtype=float),
-        "value": [None if np.isnan(v) else float(v) for v in value], "lower_ci": lo, "upper_ci": hi,
-        "suppressed": suppressed, "target": [None if np.isnan(t) else float(t) for t in target], "rag": rag,
-        "status": [f"{RAG_SYMBOLS[r]} {RAG_WORDS[r]}" for r in rag],
+        "indicator_code": ev["indicator_code"].to_numpy(), "indicator": [i.name for i in inds],
+        "unit": [i.unit for i in inds], "direction": [i.direction for i in inds],
+        "latest_period": [None if pd.isna(p) else pd.Timestamp(p).date() for p in ev["latest_period"]],
+        "numerator": ev["numerator"].to_numpy(dtype=float), "denominator": ev["denominator"].to_numpy(dtype=float),
+        "value": [None if pd.isna(v) else float(v) for v in ev["value"]],
+        "lower_ci": ev["lower_ci"].to_numpy(dtype=float), "upper_ci": ev["upper_ci"].to_numpy(dtype=float),
+        "suppressed": judgement == status.SUPPRESSED,
+        "target": [targets.get(i.code, (None,))[0] for i in inds], "rag": rag,
+        "status": [status.rag_text(r) if j == status.JUDGED else w for r, j, w in zip(rag, judgement, words)],
         "variation": variation,
-        "variation_text": np.where(enough, icons["variation_text"].to_numpy(dtype=object), "Not enough data"),
-        "concern_rules": np.where(pd.Series(variation).str.startswith("concern").to_numpy(dtype=bool),
-                                  icons["rules"].to_numpy(dtype=object), ""),
-        "federation_value": benchmark, "comparison": comparison,
-        "comparison_text": [COMPARISON_WORDS[c] for c in comparison],
+        "variation_text": [status.variation_words(v, t, w) for v, t, w in zip(variation, ev["trial_limits"], words)],
+        "concern_rules": np.where(pd.Series(variation).astype(str).str.startswith("concern").to_numpy(dtype=bool),
+                                  ev["rules"].fillna("").to_numpy(dtype=object), ""),
+        "federation_value": ev["indicator_code"].map(fed).to_numpy(dtype=float),
+        "comparison": comparison, "comparison_text": [COMPARISON_WORDS.get(c, c) for c in comparison],
+        "judgement": judgement, "judgement_text": words,
     }, columns=PRACTICE_RESULT_COLUMNS)
 
 
 class PracticeResults(Mapping):
-    """``practice_results``' KPIResults keyed by (practice_code, indicator_code), each evaluated by ``engine`` only
-    when asked for: the rows already hold what the board views show, and 6,000 eagerly built series (with their
-    charts' points) would cost minutes and be copied on every cache hit. Pickles small (a database URL, not data)."""
+    """``practice_results``' KPIResults keyed by (practice_code, indicator_code), each read from the store only
+    when asked for (a chart): the rows already hold what the board views show. Pickles small (a URL, not data)."""
 
     def __init__(self, url: str, config: FederationConfig, viewer: Viewer, filters: calc.Filters, keys: list):
         self.url, self.config, self.viewer, self.filters = url, config, viewer, filters
@@ -209,24 +166,32 @@ class PracticeResults(Mapping):
 # ---------------------------------------------------------------------------------------------------------------
 # The practice × measure matrix
 # ---------------------------------------------------------------------------------------------------------------
-def cell_text(value, unit: str, rag: str, suppressed: bool) -> str:
-    """What a matrix cell says: the value and the RAG symbol (never colour alone)."""
-    if suppressed:
+def cell_text(value, unit: str, rag: str, suppressed: bool, judgement: str = status.JUDGED) -> str:
+    """What a matrix cell says: the value and the RAG symbol (never colour alone), or why there is none."""
+    if suppressed or judgement == status.SUPPRESSED:
         return "not shown"
+    if judgement == status.NOT_RECEIVED:
+        return "not received"
     if value is None or pd.isna(value):
         return "no data"
     if unit == "%" and float(value) >= 99.95:
         short = "100%"  # saves a column's width in the matrix; 99.96% still shows as 100.0% elsewhere
     else:
         short = calc.format_value(float(value), unit).replace(" per 10,000", "").replace(" per 1,000", "")
+    if judgement == status.TOO_FEW:
+        return f"{short} (too few)"
     return f"{short} {RAG_SYMBOLS[rag]}" if rag != "none" else short
+
+
+MATRIX_COLUMNS = ["indicator_code", "measure", "unit", "practice_code", "practice", "value", "rag", "suppressed",
+                  "target", "latest_period", "comparison", "judgement", "text", "status"]
 
 
 def practice_matrix(rows: pd.DataFrame, federation: dict[str, calc.KPIResult], config: FederationConfig,
                     overall_label: str = "Federation") -> pd.DataFrame:
-    """Long table for the heatmap: one row per measure × column (the selected federation figure first, then each
-    practice), with the cell text, RAG and words for the hover. ``rows`` is ``practice_results`` output and
-    ``federation`` the KPIResults of the same filters."""
+    """Long table for the heatmap: one row per measure × column (the chosen area's figure first, then each
+    practice), all as at the same month, with the cell text, RAG and words for the hover. ``rows`` is
+    ``practice_results`` output and ``federation`` the KPIResults of the same filters (empty: no overall column)."""
     out = []
     kpis = {r["indicator_code"]: r for r in config.kpi_rows()}
     for code in kpi_codes(config):
@@ -237,25 +202,25 @@ def practice_matrix(rows: pd.DataFrame, federation: dict[str, calc.KPIResult], c
                 "indicator_code": code, "measure": ind.name, "unit": ind.unit, "practice_code": "",
                 "practice": overall_label, "value": res.latest_value, "rag": res.rag,
                 "suppressed": res.suppressed, "target": kpis[code]["target"],
-                "latest_period": res.latest_period, "comparison": "",
-                "text": cell_text(res.latest_value, ind.unit, res.rag, res.suppressed),
+                "latest_period": res.latest_period, "comparison": "", "judgement": res.judgement,
+                "text": cell_text(res.latest_value, ind.unit, res.rag, res.suppressed, res.judgement),
+                "words": res.judgement_text,
             })
     for r in rows.itertuples(index=False):
         out.append({
             "indicator_code": r.indicator_code, "measure": r.indicator, "unit": r.unit,
             "practice_code": r.practice_code, "practice": r.practice_name, "value": r.value, "rag": r.rag,
             "suppressed": r.suppressed, "target": r.target, "latest_period": r.latest_period,
-            "comparison": r.comparison_text,
-            "text": cell_text(r.value, r.unit, r.rag, r.suppressed),
+            "comparison": r.comparison_text, "judgement": r.judgement,
+            "text": cell_text(r.value, r.unit, r.rag, r.suppressed, r.judgement), "words": r.judgement_text,
         })
-    df = pd.DataFrame(out, columns=["indicator_code", "measure", "unit", "practice_code", "practice", "value", "rag",
-                                    "suppressed", "target", "latest_period", "comparison", "text"])
+    df = pd.DataFrame(out, columns=MATRIX_COLUMNS[:-1] + ["words"])
     df["status"] = [
-        ("Fewer than 5 responses: not shown" if s else f"{RAG_SYMBOLS[g]} {RAG_WORDS[g]}"
-         + (f" (target {calc.format_value(t, u)})" if t is not None and not pd.isna(t) else ""))
-        for s, g, t, u in zip(df["suppressed"], df["rag"], df["target"], df["unit"])
+        (w if j != status.JUDGED else status.rag_text(g))
+        + (f" (target {calc.format_value(t, u)})" if t is not None and not pd.isna(t) else "")
+        for j, w, g, t, u in zip(df["judgement"], df["words"], df["rag"], df["target"], df["unit"])
     ]
-    return df
+    return df[MATRIX_COLUMNS]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -285,13 +250,15 @@ def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResu
                 "kind": KIND_CONCERN, "rank": 0, "where": where, "practice_code": "", "indicator_code": code,
                 "headline": f"{VARIATION_SYMBOLS[s.variation]} {ind.name}: {calc.format_value(res.latest_value, ind.unit)}"
                             f" in {_fmt_period(res.latest_period)}",
-                "detail": f"{where}: {s.variation_text}. Rule: {last['rules']} (mean "
+                "detail": f"{where}: {s.variation_text}. Rule: {res.rules or last['rules']} (mean "
                           f"{calc.format_value(float(last['mean']), ind.unit)}).",
             })
-    if rows is not None and not rows.empty:
-        # A month of one or two complaints swings from 0% to 100%: too few to call a practice's change real.
-        enough = pd.to_numeric(rows["denominator"], errors="coerce") >= config.thresholds.suppression_min
-        concern = rows[rows["variation"].astype("str").str.startswith("concern") & enough]
+    # One practice chosen: its own figures are already the area's, so its concerns are not listed twice.
+    single = rows is not None and not rows.empty and rows["practice_code"].nunique() == 1 and \
+        rows["practice_name"].iloc[0] == where
+    if rows is not None and not rows.empty and not single:
+        # Too few cases are never a concern: the store judges them "too few to judge", not special cause.
+        concern = rows[rows["variation"].astype("str").str.startswith("concern")]
         for r in concern.itertuples(index=False):
             items.append({
                 "kind": KIND_CONCERN, "rank": 1, "where": r.practice_name, "practice_code": r.practice_code,
@@ -464,29 +431,37 @@ def indicator_funnel(engine: Engine, config: FederationConfig, viewer: Viewer, f
     month (complaints, significant events). Practices are those of the PCN filter (all when none); the practice
     filter only highlights, because a funnel of one practice compares nothing.
 
-    The pooled value is Σnumerator / Σdenominator over the practices compared, worked out before any FFT
-    suppression; practices with fewer than 5 responses are then hidden (values removed, note says why).
+    Everything comes from the measure store: the pooled value is the PCN's or federation's stored figure over the
+    same months, and a practice the store hides stays hidden (its row says why, and no count of it is shown).
     Returns (rows, pooled value in the measure's unit, last month).
     """
     ind = config.indicator(code)
     scope = calc.resolve_practices(engine, viewer, calc.Filters(pcn=filters.pcn))
     plist = calc.practices(engine, viewer, config)
     names = dict(zip(plist["code"], plist["display_name"]))
-    _, end = calc.period_window(engine, filters)
+    end = period or calc.as_at(engine, filters)
     if not scope or end is None:
         return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
-    end = period or end
     start = (pd.Timestamp(end) - pd.DateOffset(months=max(span_months, 1) - 1 + 24)).date()
     data = calc.indicator_by_practice(engine, [code], scope, start, end)
-    data = data[data["denominator"] > 0]
+    data = data[(data["denominator"] > 0) | data["suppressed"]]
     if data.empty:
         return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
     when = data["period_start"].max()
     first = when - pd.DateOffset(months=max(span_months, 1) - 1)
-    d = (data[(data["period_start"] >= first) & (data["period_start"] <= when)]
-         .groupby("practice_code", as_index=False)[["numerator", "denominator"]].sum())
+    span = data[(data["period_start"] >= first) & (data["period_start"] <= when)]
+    hidden = span.groupby("practice_code")["suppressed"].any()
+    reasons = span.dropna(subset=["suppression_reason"]).groupby("practice_code")["suppression_reason"].first()
+    d = span.groupby("practice_code", as_index=False)[["numerator", "denominator"]].sum(min_count=1)
+    d["suppressed"] = d["practice_code"].map(hidden).fillna(False).astype(bool)
+    d.loc[d["suppressed"], ["numerator", "denominator"]] = np.nan
     d["period_start"] = when
-    pooled_p = float(d["numerator"].sum() / d["denominator"].sum())
+    parent = ("pcn", filters.pcn) if filters.pcn else ("federation", "ALL")
+    pooled_rows = store.values(engine, parent[0], [parent[1]], [code], first.date(), when.date())
+    pooled_rows = pooled_rows[pooled_rows["denominator"] > 0]
+    if pooled_rows.empty:
+        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
+    pooled_p = float(pooled_rows["numerator"].sum() / pooled_rows["denominator"].sum())
     scale = ind.multiplier
     lo95, hi95 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.95)
     lo998, hi998 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.998)
@@ -500,15 +475,10 @@ def indicator_funnel(engine: Engine, config: FederationConfig, viewer: Viewer, f
     d["position_95"] = _by_direction(pos95, ind.direction)
     d["label"] = d["practice_code"].map(names).fillna(d["practice_code"]).astype("str")
     d["highlight"] = d["practice_code"].isin(filters.practice_codes)
-    d["suppressed"] = False
     d["note"] = ""
-    if ind.derived in calc.FFT_PERCENT_DERIVATIONS:
-        small = d["denominator"] < config.thresholds.suppression_min
-        d.loc[small, ["numerator", "value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"]] = np.nan
-        d.loc[small, "comparison"] = "not compared"
-        d.loc[small, ["position", "position_95"]] = "not compared"
-        d.loc[small, "suppressed"] = True
-        d.loc[small, "note"] = f"Fewer than {config.thresholds.suppression_min} responses: not shown"
+    small = d["suppressed"]
+    d.loc[small, ["comparison", "position", "position_95"]] = "not compared"
+    d.loc[small, "note"] = "Not shown: " + d.loc[small, "practice_code"].map(reasons).fillna("too few responses")
     d = d.sort_values("label", kind="mergesort")
     return d[FUNNEL_COLUMNS].reset_index(drop=True), pooled_p * scale, when.date()
 
@@ -661,7 +631,7 @@ def significant_events_list(engine: Engine, viewer: Viewer, filters: calc.Filter
 
 
 __all__ = [
-    "AccessDenied", "COMPARISON_SYMBOLS", "COMPARISON_WORDS", "kpi_codes", "federation_series", "practice_results",
+    "AccessDenied", "COMPARISON_SYMBOLS", "COMPARISON_WORDS", "kpi_codes", "practice_results",
     "practice_matrix", "cell_text", "attention_items", "aim_summary", "special_cause_runs", "rebased", "indicator_funnel", "last_batches",
     "complaints_summary", "significant_events_summary", "complaints_list", "significant_events_list",
 ]

@@ -23,7 +23,7 @@ from data_layer import engine as calc
 from data_layer import models as m
 from data_layer.cli import main as cli_main
 from data_layer.db import get_engine
-from data_layer.derived import refresh_derived
+from data_layer.measures.refresh import refresh as refresh_measures
 from data_layer.exports import NoData, UnknownPractice, export_inspection
 from data_layer.exports.inspection import KEY_QUESTIONS, build_pack
 from data_layer.scope import AccessDenied, Viewer
@@ -62,7 +62,7 @@ def planted_url(fresh_databases, backend, config):
                 conn.execute(insert(m.FFTResponse).values(practice_id=tiny, response_key=f"tiny-{i}",
                                                           response_date=last_day, scale="current", rating=rating,
                                                           comment=f"Tiny practice comment {i}", mode="SMS"))
-        refresh_derived(engine, config)
+        refresh_measures(engine, config)
         _planted[backend] = url
     return _planted[backend]
 

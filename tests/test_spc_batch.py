@@ -81,7 +81,7 @@ def test_practice_rows_match_the_engine_for_each_practice(demo_engine, config):
         assert (r.value is None or np.isnan(r.value)) == (one.latest_value is None)
         if one.latest_value is not None:
             assert r.value == pytest.approx(one.latest_value)
-        assert r.variation == getattr(one.spc, "variation", "none")
+        assert r.variation == one.variation
         assert results[(r.practice_code, r.indicator_code)].rag == one.rag
         checked += 1
     assert checked == 40

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
+from data_layer.measures.refresh import refresh as refresh_measures
 from data_layer import engine as calc
 from data_layer import models as m
 from data_layer import training, views
@@ -202,30 +203,35 @@ def test_funnel_highlights_the_filtered_practice_but_compares_them_all(demo_engi
     assert points.loc[points["highlight"], "practice_code"].tolist() == [HARBOUR_VIEW]
 
 
-def _small_federation(engine, fft_counts: dict[str, tuple[int, int]]):
-    """Practices with one month of FFT_POSITIVE values: code -> (numerator, denominator)."""
+def _small_federation(engine, config, fft_counts: dict[str, tuple[int, int]]):
+    """Practices with one month (March 2026) of FFT responses: code -> (Very good answers, all answers), the rest
+    "Poor"; then the measure store is refreshed as an import would."""
     with engine.begin() as conn:
         batch = record_batch(conn, "test", "hand-built", "-", "test")
         for i, code in enumerate(fft_counts):
             conn.execute(insert(m.Practice).values(id=i + 1, code=code, name=f"Practice {code}", pcn="Test PCN",
                                                    list_size=5000, active=True, batch_id=batch))
-        for i, (code, (num, den)) in enumerate(fft_counts.items()):
-            conn.execute(insert(m.IndicatorValue).values(
-                indicator_code="FFT_POSITIVE", practice_id=i + 1, period_start=date(2026, 3, 1),
-                period_end=date(2026, 3, 31), numerator=num, denominator=den, value=num / den * 100,
-                batch_id=batch))
+        for i, (code, (good, total)) in enumerate(fft_counts.items()):
+            conn.execute(insert(m.FFTResponse), [
+                {"practice_id": i + 1, "response_key": f"{code}-{k}", "response_date": date(2026, 3, 10),
+                 "scale": "current", "rating": 1 if k < good else 4, "batch_id": batch} for k in range(total)])
+    refresh_measures(engine, config)
 
 
 def test_funnel_hides_practices_with_fewer_than_5_responses_after_pooling(empty_engine, config):
-    _small_federation(empty_engine, {"Z1": (90, 100), "Z2": (160, 200), "Z3": (3, 4)})
+    _small_federation(empty_engine, config, {"Z1": (90, 100), "Z2": (160, 200), "Z3": (3, 4)})
     points, pooled, month = views.indicator_funnel(empty_engine, config, BOARD, ALL, "FFT_POSITIVE")
     assert month == date(2026, 3, 1)
     assert pooled == pytest.approx((90 + 160 + 3) / (100 + 200 + 4) * 100)  # pooled before suppression
     small = points[points["practice_code"] == "Z3"].iloc[0]
     assert small["suppressed"] and np.isnan(small["value"]) and np.isnan(small["numerator"])
-    assert small["note"] == "Fewer than 5 responses: not shown"
+    assert small["note"] == "Not shown: fewer than 5 responses"
     assert small["comparison"] == "not compared"
-    assert not points[points["practice_code"] != "Z3"]["suppressed"].any()
+    # Z3 = federation − Z1 − Z2 would give Z3 away: the next smallest practice is hidden too (second level)
+    next_smallest = points[points["practice_code"] == "Z1"].iloc[0]
+    assert next_smallest["suppressed"] and np.isnan(next_smallest["denominator"])
+    assert next_smallest["note"].startswith("Not shown: hidden so a smaller figure cannot be worked out")
+    assert not points[points["practice_code"] == "Z2"]["suppressed"].any()
 
 
 def test_where_a_number_came_from(demo_engine):

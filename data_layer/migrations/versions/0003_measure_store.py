@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column('lower_limit', sa.Float(), nullable=True),
         sa.Column('upper_limit', sa.Float(), nullable=True),
         sa.Column('window_start', sa.Date(), nullable=True),
+        sa.Column('comparison', sa.String(length=20), nullable=False),
         sa.Column('refresh_id', sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_measure_evaluations')),
         sa.UniqueConstraint('indicator_code', 'area_type', 'area_code', 'as_at',

@@ -1,0 +1,179 @@
+"""Refresh the measure store: after every import, the demo build and ``python -m data_layer refresh``.
+
+One transaction: the summaries of the raw tables (FFT answers, comment themes), the derived indicators, every
+measure for every area and month, and every evaluation are replaced together, so a reader sees the previous figures
+until the new ones commit and never a mixture. An import marks the store stale in its own transaction
+(:func:`mark_stale`); the refresh clears the mark when it commits. A refresh killed half-way leaves the mark, so the
+next refresh, the next import or ``python -m data_layer refresh`` does the work again: nothing is left stale.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from .. import derived as raw
+from .. import models as m
+from ..bulk import insert_frame, record_batch
+from ..config import FederationConfig
+from ..db import tuples
+from . import compute, registry
+from .derivations import Context
+
+STALE_KEY = "measures_stale"
+
+
+@dataclass
+class RefreshResult:
+    derived_values: int = 0
+    values: int = 0
+    evaluations: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def mark_stale(conn: Connection, reason: str) -> None:
+    """Record, inside the caller's transaction, that the store no longer matches the raw data."""
+    conn.execute(delete(m.AppMeta).where(m.AppMeta.key == STALE_KEY))
+    conn.execute(insert(m.AppMeta).values(key=STALE_KEY, value=reason[:500]))
+
+
+def stale_reason(engine: Engine) -> str | None:
+    """Why the store is out of date (None when it matches the raw data)."""
+    with engine.connect() as conn:
+        return conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == STALE_KEY)).scalar_one_or_none()
+
+
+def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", actor: str = "system",
+            progress: Callable[[str], None] | None = None) -> RefreshResult:
+    say = progress or (lambda _m: None)
+    result = RefreshResult()
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.seconds[name] = now - clock
+        clock = now
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # one refresh at a time across app servers and cron jobs
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(770011)")
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        rid = conn.execute(insert(m.MeasureRefresh).values(started_at=started, reason=reason[:200], values_written=0,
+                                                           evaluations_written=0)).inserted_primary_key[0]
+        say("Summarising the raw data…")
+        _summaries(conn, config)
+        lap("summaries")
+        say("Calculating the derived indicators…")
+        ctx = _context(conn, config)
+        result.derived_values = _derived(conn, config, ctx, actor)
+        lap("derived")
+        say("Working out every measure for every practice, PCN and the federation…")
+        values = _values(conn, config, ctx)
+        lap("values")
+        say("Judging every series (targets and Making Data Count)…")
+        evaluations = compute.evaluate(values, config)
+        lap("evaluate")
+        conn.execute(delete(m.MeasureValue))
+        conn.execute(delete(m.MeasureEvaluation))
+        result.values = insert_frame(conn, m.MeasureValue.__table__, values.assign(refresh_id=rid))
+        result.evaluations = insert_frame(conn, m.MeasureEvaluation.__table__, evaluations.assign(refresh_id=rid))
+        conn.execute(delete(m.AppMeta).where(m.AppMeta.key == STALE_KEY))
+        conn.execute(update(m.MeasureRefresh).where(m.MeasureRefresh.id == rid).values(
+            finished_at=datetime.now(timezone.utc).replace(tzinfo=None), values_written=result.values,
+            evaluations_written=result.evaluations))
+        lap("write")
+    return result
+
+
+def _summaries(conn: Connection, config: FederationConfig) -> None:
+    """The FFT answer counts and comment themes the feedback views read (rebuilt from the raw responses)."""
+    from .fft_summary import refresh_fft_summary
+    from .themes import tag_comments
+
+    refresh_fft_summary(conn)
+    tag_comments(conn, config)
+
+
+def _context(conn: Connection, config: FederationConfig) -> Context:
+    derived_codes = [i.code for i in config.indicators if i.derived]
+    months = raw.data_months(conn, derived_codes)
+    as_of = raw._last_complete_month() + pd.offsets.MonthEnd(1)
+    return Context(conn=conn, config=config, months=months, sizes=raw._list_sizes(conn), as_of=as_of)
+
+
+def _derived(conn: Connection, config: FederationConfig, ctx: Context, actor: str) -> int:
+    """Every derived indicator from the raw tables, replacing the previous values."""
+    derived = [i for i in config.indicators if i.derived]
+    codes = [i.code for i in derived]
+    frames = []
+    for ind in derived:
+        df = registry.get(ind.derived).function(ctx, ind)
+        if df.empty:
+            continue
+        df = df[df["period_start"].isin(ctx.months)] if len(ctx.months) else df.iloc[0:0]
+        df = df[df["denominator"] > 0]
+        frames.append(df.assign(indicator_code=ind.code, value=df["numerator"] / df["denominator"] * ind.multiplier))
+    if codes:
+        conn.execute(delete(m.IndicatorValue).where(m.IndicatorValue.indicator_code.in_(codes)))
+    if not frames:
+        return 0
+    out = pd.concat(frames, ignore_index=True)
+    out["period_start"] = pd.to_datetime(out["period_start"])
+    out["period_end"] = out["period_start"] + pd.offsets.MonthEnd(0)
+    out["batch_id"] = record_batch(conn, "derived", "calculated from the raw tables", "-", actor, rows_new=len(out))
+    return insert_frame(conn, m.IndicatorValue.__table__, out)
+
+
+def _practice_values(conn: Connection, config: FederationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    practices = pd.DataFrame(tuples(conn.execute(
+        select(m.Practice.id, m.Practice.code, m.Practice.pcn).where(m.Practice.active.is_(True)))),
+        columns=["practice_id", "code", "pcn"])
+    stmt = (select(m.IndicatorValue.indicator_code, m.Practice.code, m.IndicatorValue.period_start,
+                   m.IndicatorValue.numerator, m.IndicatorValue.denominator, m.IndicatorValue.value,
+                   m.IndicatorValue.lower_ci, m.IndicatorValue.upper_ci)
+            .join(m.Practice, m.Practice.id == m.IndicatorValue.practice_id)
+            .where(m.Practice.active.is_(True), m.IndicatorValue.indicator_code.in_(list(config.indicator_codes))))
+    pv = pd.DataFrame(tuples(conn.execute(stmt)), columns=["indicator_code", "practice_code", "period_start",
+                                                           "numerator", "denominator", "value", "lower_ci",
+                                                           "upper_ci"])
+    for c in ("numerator", "denominator", "value", "lower_ci", "upper_ci"):
+        pv[c] = pd.to_numeric(pv[c], errors="coerce").astype(float)
+    pv["period_start"] = pd.to_datetime(pv["period_start"])
+    return practices, pv
+
+
+def _basis(frame: pd.DataFrame, ar: compute.Areas) -> pd.DataFrame:
+    """Practice-month counts (practice_code, period_start, count) summed to every area."""
+    practice = frame.assign(area_type=compute.PRACTICE, area_code=frame["practice_code"])
+    agg = frame.merge(ar.members, on="practice_code").groupby(
+        ["area_type", "area_code", "period_start"], as_index=False)["count"].sum()
+    return pd.concat([practice[["area_type", "area_code", "period_start", "count"]], agg], ignore_index=True)
+
+
+def _values(conn: Connection, config: FederationConfig, ctx: Context) -> pd.DataFrame:
+    practices, pv = _practice_values(conn, config)
+    if pv.empty:
+        return pd.DataFrame(columns=compute.VALUE_COLUMNS)
+    ar = compute.areas(practices, config)
+    values = compute.area_values(pv, ar, config)
+    hidden: dict[str, pd.DataFrame] = {}
+    fft_codes = [i.code for i in config.indicators if i.suppression == "fft"]
+    if fft_codes:
+        counts = ctx.fft_counts()
+        codes = dict(zip(practices["practice_id"], practices["code"]))
+        fft = pd.DataFrame({"practice_code": counts["practice_id"].map(codes), "period_start":
+                            pd.to_datetime(counts["month"]), "count": counts["total"].astype(float)}).dropna()
+        rule = compute.suppression(_basis(fft, ar), ar, config.thresholds.suppression_min)
+        hidden.update({c: rule for c in fft_codes})
+    for ind in config.indicators:
+        if ind.suppression == "gpps":
+            own = pv[(pv["indicator_code"] == ind.code) & pv["denominator"].notna()]
+            frame = own[["practice_code", "period_start"]].assign(count=own["denominator"])
+            hidden[ind.code] = compute.suppression(_basis(frame, ar), ar, config.thresholds.gpps_suppression_min)
+    out = compute.apply_flags(values, hidden, config)
+    return out

@@ -1,0 +1,275 @@
+"""The measure store: every figure worked out once when data arrives, judged honestly, and read everywhere.
+
+Each test names the defect it holds (issue 10's list of what users saw).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, insert, select
+
+from data_layer import engine as calc
+from data_layer import models as m
+from data_layer.analytics import spc
+from data_layer.bulk import record_batch
+from data_layer.measures import compute, store
+from data_layer.measures.refresh import mark_stale, refresh, stale_reason
+from data_layer.scope import Viewer
+
+BOARD = Viewer("board@test.invalid", "board")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The table's icon is the chart's icon
+# ---------------------------------------------------------------------------------------------------------------
+def test_every_stored_icon_is_what_the_chart_of_the_same_series_says(demo_engine, config):
+    """The stored variation of every federation and practice series equals spc() run on the points its chart
+    draws: the icon in a table can never disagree with the chart (PowerBI-SPC issues 359, 382, 463)."""
+    when = calc.latest_period(demo_engine)
+    checked = 0
+    for area_type in ("federation", "practice"):
+        ev = store.evaluations(demo_engine, area_type, None, when)
+        vals = store.values(demo_engine, area_type, None, None)
+        groups = dict(list(vals.groupby(["indicator_code", "area_code"])))
+        for row in ev[ev["judgement"] == "judged"].itertuples(index=False):
+            ind = config.indicator(row.indicator_code)
+            series = calc._window_series(groups[(row.indicator_code, row.area_code)], ind, row, config)
+            judged = series[~series["suppressed"].astype(bool) & ~series["small"].astype(bool)]
+            points = judged.set_index("period_start")["value"].dropna()
+            if len(points) < 2:
+                assert row.variation == "none"
+                continue
+            target = config.targets().get(ind.code, (None,))[0]
+            chart = spc(points, ind.direction, target, run_length=config.thresholds.spc_run_length)
+            assert chart.variation == row.variation, (row.indicator_code, row.area_code)
+            assert (chart.assurance if target is not None else "none") == row.assurance
+            checked += 1
+    assert checked > 300
+
+
+def test_a_rebuilt_store_holds_the_same_figures(demo_engine, config, empty_engine):
+    """Refreshing twice gives identical figures (the store is a function of the raw data)."""
+    ev = store.evaluations(demo_engine, "federation", None, calc.latest_period(demo_engine))
+    assert len(ev) == len(calc.kpi_results(demo_engine, config, BOARD, calc.Filters()))
+    assert set(ev["judgement"]) <= {"judged", "too_few", "not_received", "no_data", "suppressed"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small federations built by hand
+# ---------------------------------------------------------------------------------------------------------------
+def _practices(conn, batch, codes_pcns: dict[str, str]) -> dict[str, int]:
+    ids = {}
+    for code, pcn in codes_pcns.items():
+        ids[code] = conn.execute(insert(m.Practice).values(code=code, name=f"Practice {code}", pcn=pcn,
+                                                           list_size=5000, active=True, batch_id=batch)
+                                 ).inserted_primary_key[0]
+    return ids
+
+
+def _values(conn, batch, pid: int, code: str, rows):
+    for month, num, den in rows:
+        conn.execute(insert(m.IndicatorValue).values(
+            indicator_code=code, practice_id=pid, period_start=month,
+            period_end=(pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date(), numerator=num, denominator=den,
+            value=None if num is None or den is None else num / den * 100, batch_id=batch))
+
+
+MONTHS = [d.date() for d in pd.date_range("2025-01-01", periods=15, freq="MS")]
+
+
+def test_a_count_without_a_denominator_does_not_lift_the_federation_figure(empty_engine, config):
+    """One practice with a count and no denominator lifted cervical screening from 75.4% to 94.9%."""
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P", "Z2": "P", "Z3": "P"})
+        _values(conn, batch, ids["Z1"], "CERVICAL_SCREENING", [(d, 754, 1000) for d in MONTHS])
+        _values(conn, batch, ids["Z2"], "CERVICAL_SCREENING", [(d, 754, 1000) for d in MONTHS])
+        _values(conn, batch, ids["Z3"], "CERVICAL_SCREENING", [(d, 5000, None) for d in MONTHS])
+    refresh(empty_engine, config)
+    res = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["CERVICAL_SCREENING"])
+    assert res["CERVICAL_SCREENING"].latest_value == pytest.approx(75.4)
+    assert res["CERVICAL_SCREENING"].denominator == 2000
+
+
+def test_a_flat_series_has_no_limits_and_is_not_hit_and_miss(empty_engine, config):
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P"})
+        _values(conn, batch, ids["Z1"], "CERVICAL_SCREENING", [(d, 800, 1000) for d in MONTHS])
+    refresh(empty_engine, config)
+    res = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["CERVICAL_SCREENING"])
+    r = res["CERVICAL_SCREENING"]
+    assert r.variation == "no_variation" and r.assurance != "hit_and_miss"
+    assert "hit and miss" not in r.spc.assurance_text.lower() and "no variation" in r.spc.variation_text.lower()
+
+
+def test_percentage_limits_stay_within_0_and_100(empty_engine, config):
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P"})
+        noisy = [(d, 1000 if i % 2 else 600, 1000) for i, d in enumerate(MONTHS)]
+        _values(conn, batch, ids["Z1"], "CERVICAL_SCREENING", noisy)
+    refresh(empty_engine, config)
+    ev = store.evaluations(empty_engine, "federation", None, MONTHS[-1], ["CERVICAL_SCREENING"]).iloc[0]
+    assert ev["upper_limit"] == 100.0 and ev["lower_limit"] >= 0
+    r = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["CERVICAL_SCREENING"])
+    assert (r["CERVICAL_SCREENING"].spc.points["upper_limit"] <= 100).all()
+
+
+def _complaints(conn, batch, pid: int, n_per_month: int, months):
+    k = 0
+    for month in months:
+        for _ in range(n_per_month):
+            k += 1
+            received = pd.Timestamp(month) + pd.Timedelta(days=2)
+            conn.execute(insert(m.Complaint).values(
+                practice_id=pid, reference=f"C{pid}-{k}", received_on=received.date(), category="Access",
+                acknowledged_on=(received + pd.Timedelta(days=10)).date(), resolved_on=None, batch_id=batch))
+
+
+def test_one_complaint_a_month_is_too_few_to_judge_and_never_red(empty_engine, config):
+    """Complaints acknowledged in 3 days rested on a median of 1 complaint a month: 0 of 1 was "red"."""
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P", "Z2": "P"})
+        _complaints(conn, batch, ids["Z1"], 1, MONTHS)  # every one acknowledged late
+        _complaints(conn, batch, ids["Z2"], 6, MONTHS)
+    refresh(empty_engine, config)
+    one = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(practice_codes=("Z1",)),
+                           codes=["COMPLAINTS_ACK_3D"])["COMPLAINTS_ACK_3D"]
+    assert one.period_months == 3  # rare events are judged over three months, as the config says
+    assert one.judgement == "too_few" and one.rag == "none" and one.variation == "too_few"
+    assert one.judgement_text.startswith("Too few to judge")
+    busy = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(practice_codes=("Z2",)),
+                            codes=["COMPLAINTS_ACK_3D"])["COMPLAINTS_ACK_3D"]
+    assert busy.judgement == "judged" and busy.rag == "red" and busy.denominator == 18
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Suppression: no hidden figure can be worked out from what is shown
+# ---------------------------------------------------------------------------------------------------------------
+FFT_SIZES = {  # practice -> (PCN, responses in the month)
+    "Z1": ("North", 3), "Z2": ("North", 40), "Z3": ("North", 55),
+    "Z4": ("South", 2), "Z5": ("South", 4), "Z6": ("South", 80),
+    "Z7": ("East", 60), "Z8": ("East", 70), "Z9": ("West", 1),
+}
+
+
+@pytest.fixture
+def small_fft(empty_engine, config):
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {c: p for c, (p, _) in FFT_SIZES.items()})
+        rows = []
+        for code, (_, n) in FFT_SIZES.items():
+            rows += [{"practice_id": ids[code], "response_key": f"{code}-{k}", "response_date": date(2026, 3, 9),
+                      "scale": "current", "rating": 1 + k % 5, "batch_id": batch} for k in range(n)]
+        conn.execute(insert(m.FFTResponse), rows)
+    refresh(empty_engine, config)
+    return empty_engine
+
+
+def test_no_hidden_fft_count_can_be_worked_out_by_subtraction(small_fft, config):
+    """The funnel table once showed 381 − 370 − 8 = 3: for every parent (federation, PCN) and every FFT measure, the
+    parent's shown count minus the counts shown for its children never isolates one hidden child."""
+    vals = store.values(small_fft, "practice", None, None)
+    pcn_vals = store.values(small_fft, "pcn", None, None)
+    fed = store.values(small_fft, "federation", None, None)
+    pcn_of = {c: p for c, (p, _) in FFT_SIZES.items()}
+    for code in [i.code for i in config.indicators if i.suppression == "fft"]:
+        v = vals[vals["indicator_code"] == code].assign(pcn=lambda d: d["area_code"].map(pcn_of))
+        for parent, kids in [(fed, v.assign(parent="ALL")), (pcn_vals, v.assign(parent=v["pcn"])),
+                             (fed, pcn_vals.assign(parent="ALL"))]:
+            for name, g in kids.groupby("parent"):
+                shown_parent = parent[(parent["indicator_code"] == code) & (parent["area_code"] == name)]
+                if shown_parent.empty or shown_parent["suppressed"].iloc[0]:
+                    continue
+                hidden = g[g["indicator_code"] == code]["suppressed"].sum()
+                assert hidden != 1, (code, name)  # one hidden child = parent − the others
+    # the primary rule: 1-4 responses hidden everywhere, with counts and value
+    fft = [i.code for i in config.indicators if i.suppression == "fft"]
+    small = vals[vals["area_code"].isin(["Z1", "Z4", "Z5", "Z9"]) & vals["indicator_code"].isin(fft)]
+    assert small["suppressed"].all() and small["numerator"].isna().all() and small["denominator"].isna().all()
+    assert small["value"].isna().all() and small["lower_ci"].isna().all()
+    # the West PCN is one practice with one response: the PCN is hidden, and so is one other PCN
+    pcn_fft = pcn_vals[pcn_vals["indicator_code"].isin(fft)]
+    assert pcn_fft[pcn_fft["area_code"] == "West"]["suppressed"].all()
+    assert pcn_fft[pcn_fft["area_code"] != "West"].groupby("indicator_code")["suppressed"].sum().min() >= 1
+
+
+def test_responses_per_1000_is_hidden_with_the_other_fft_figures(small_fft, config):
+    """"FFT responses per 1,000" showed 3.0 of 1,000 for a practice whose FFT counts were hidden."""
+    rate = store.values(small_fft, "practice", ["Z1"], ["FFT_RESPONSE_RATE"])
+    assert rate["suppressed"].all() and rate["value"].isna().all() and rate["numerator"].isna().all()
+    one = calc.kpi_results(small_fft, config, BOARD, calc.Filters(practice_codes=("Z1",)),
+                           codes=["FFT_RESPONSE_RATE", "FFT_POSITIVE"])
+    assert all(r.suppressed and r.latest_value is None and r.denominator is None for r in one.values())
+
+
+def test_several_practices_together_hide_a_month_any_of_them_hides(small_fft, config):
+    two = calc.kpi_results(small_fft, config, BOARD, calc.Filters(practice_codes=("Z1", "Z2")),
+                           codes=["FFT_POSITIVE"])["FFT_POSITIVE"]
+    assert two.suppressed and two.latest_value is None and two.denominator is None
+    fine = calc.kpi_results(small_fft, config, BOARD, calc.Filters(practice_codes=("Z7", "Z8")),
+                            codes=["FFT_POSITIVE"])["FFT_POSITIVE"]
+    assert not fine.suppressed and fine.denominator == 130
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The refresh: one transaction, resumable
+# ---------------------------------------------------------------------------------------------------------------
+def test_a_refresh_that_dies_leaves_the_old_figures_and_is_finished_by_the_next(empty_engine, config, monkeypatch):
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P"})
+        _values(conn, batch, ids["Z1"], "CERVICAL_SCREENING", [(d, 700, 1000) for d in MONTHS])
+    refresh(empty_engine, config)
+    with empty_engine.begin() as conn:
+        _values(conn, None, ids["Z1"], "HYP_BP", [(d, 600, 1000) for d in MONTHS])
+        mark_stale(conn, "import of hyp.csv")
+
+    def crash(*_a, **_k):
+        raise KeyboardInterrupt("killed during the recalculation")
+
+    monkeypatch.setattr(compute, "evaluate", crash)
+    with pytest.raises(KeyboardInterrupt):
+        refresh(empty_engine, config, reason="import of hyp.csv")
+    assert stale_reason(empty_engine) == "import of hyp.csv"
+    old = store.evaluations(empty_engine, "federation", None, MONTHS[-1])
+    assert "CERVICAL_SCREENING" in set(old["indicator_code"])  # the previous figures are still readable
+    assert "HYP_BP" not in set(old["indicator_code"])
+    monkeypatch.undo()
+    from data_layer.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", empty_engine.url.render_as_string(hide_password=False))
+    assert main(["refresh"]) == 0
+    assert stale_reason(empty_engine) is None
+    new = store.evaluations(empty_engine, "federation", None, MONTHS[-1])
+    assert {"CERVICAL_SCREENING", "HYP_BP"} <= set(new["indicator_code"])
+    with empty_engine.connect() as conn:
+        finished = conn.execute(select(func.count()).select_from(m.MeasureRefresh).where(
+            m.MeasureRefresh.finished_at.is_not(None))).scalar_one()
+    assert finished == 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The schema
+# ---------------------------------------------------------------------------------------------------------------
+def test_the_models_and_the_migrations_describe_the_same_schema(empty_engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with empty_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), m.Base.metadata)
+    assert diff == []
+
+
+def test_the_area_a_choice_of_filters_means(config):
+    assert store.area_for((), None, None, config).area_type == "federation"
+    assert store.area_for((), "North PCN", None, config) == store.Area("pcn", "North PCN", "North PCN")
+    assert store.area_for(("Z1",), None, None, config, {"Z1": "One"}).label == "One"
+    assert not store.area_for(("Z1", "Z2"), None, None, config).stored
+    assert np.isfinite(compute.FREQUENCY_MONTHS["annual"])
