@@ -28,12 +28,20 @@ from .analytics import compliance_rate, training_status
 from .config import FederationConfig
 from .db import tuples
 from .derived import requirements_frame, staff_in_post
+from .policy import status
 from .scope import Viewer
 
-TREND_CODES = ("TRAINING_COMPLIANCE", "SAFEGUARDING_TRAINING", "DOMESTIC_ABUSE_TRAINING")
 # What a practice lead acts on: lapsed first, then what lapses soonest.
-BUCKETS = ("Lapsed", "Never completed", "Lapses within 30 days", "Lapses in 31–60 days", "Lapses in 61–90 days")
-BUCKET_ORDER = {b: i for i, b in enumerate(BUCKETS)}
+LAPSED, NEVER = "Lapsed", "Never completed"
+
+
+def bucket_labels(config: FederationConfig) -> tuple[str, ...]:
+    """What needs doing, most urgent first: lapsed, never completed, then lapsing within each window the federation
+    counts (``thresholds.lapsing_buckets``, e.g. 30, 60 and 90 days)."""
+    days = config.thresholds.lapsing_buckets
+    labels = [LAPSED, NEVER, f"Lapses within {days[0]} days"]
+    labels += [f"Lapses in {a + 1}–{b} days" for a, b in zip(days, days[1:])]
+    return tuple(labels)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class Snapshot:
     status: pd.DataFrame  # one row per required pair (see analytics.training_status) + practice_name, course_name
     practices: pd.DataFrame  # code, display_name of the selected practices
     person_level: tuple[str, ...]  # practices whose names this viewer may see (names present only for these)
+    buckets: tuple[str, ...] = (LAPSED, NEVER)  # bucket_labels(config): the columns of what needs doing
+    target: tuple = (None, 0.0, "higher")  # the headline training measure's target, tolerance and direction
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -101,7 +111,10 @@ def snapshot(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
     chosen = plist[plist["code"].isin(codes)][["code", "display_name"]].reset_index(drop=True)
     person_level = viewer.person_level_practices(codes)
     reqs = requirements_frame(config, courses)
-    empty = Snapshot(as_of=as_of, status=_empty_status(), practices=chosen, person_level=person_level)
+    labels = bucket_labels(config)
+    target = _target(config)
+    empty = Snapshot(as_of=as_of, status=_empty_status(), practices=chosen, person_level=person_level,
+                     buckets=labels, target=target)
     if as_of is None or not codes or reqs.empty:
         return empty
 
@@ -150,13 +163,30 @@ def snapshot(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
     latest["hours"] = np.nan
     completions = pd.concat([x for x in (latest, hours) if not x.empty] or [latest], ignore_index=True)
     completions["completed_on"] = pd.to_datetime(completions["completed_on"])
-    status = training_status(staff, completions, reqs, as_of, lapsing_days=config.thresholds.lapsing_days)
+    status = training_status(staff, completions, reqs, as_of, lapsing_days=config.thresholds.lapsing_buckets[-1])
     display = dict(zip(chosen["code"], chosen["display_name"]))
     status["practice_name"] = status["practice_code"].map(display).astype("str")
     status["course_name"] = status["course"].map(_course_names(config)).astype("str")
     status["name"] = pd.Series([names.get(i, "") for i in status["staff_id"]], index=status.index, dtype="str")
-    status["bucket"] = _buckets(status)
-    return Snapshot(as_of=as_of, status=status, practices=chosen, person_level=person_level)
+    status["bucket"] = _buckets(status, labels, config.thresholds.lapsing_buckets)
+    return Snapshot(as_of=as_of, status=status, practices=chosen, person_level=person_level, buckets=labels,
+                    target=target)
+
+
+def _target(config: FederationConfig) -> tuple:
+    """RAG for training compliance uses the headline training measure's target (screens.training[0])."""
+    if not config.screens.training:
+        return (None, config.thresholds.rag_tolerance, "higher")
+    code = config.screens.training[0]
+    target, tol = config.targets().get(code, (None, config.thresholds.rag_tolerance))
+    return (target, tol, config.indicator(code).direction)
+
+
+def _with_rag(df: pd.DataFrame, snap: Snapshot) -> pd.DataFrame:
+    target, tol, direction = snap.target
+    rag = status.rag(df["compliance_pct"].to_numpy(dtype=float), np.nan if target is None else target, direction,
+                     tol, "%")
+    return df.assign(rag=rag)
 
 
 def _empty_status() -> pd.DataFrame:
@@ -165,15 +195,15 @@ def _empty_status() -> pd.DataFrame:
                                  "practice_name", "course_name", "name", "bucket"])
 
 
-def _buckets(status: pd.DataFrame) -> pd.Series:
-    days = status["days_left"].to_numpy(dtype=float, na_value=np.nan)
+def _buckets(status: pd.DataFrame, labels: tuple[str, ...], days: tuple[int, ...]) -> pd.Series:
+    left = status["days_left"].to_numpy(dtype=float, na_value=np.nan)
     st = status["status"].astype("str").to_numpy()
     out = np.full(len(status), "", dtype=object)
     in_date = np.isin(st, ["in date", "lapsing"])
-    for upper, label in ((90, BUCKETS[4]), (60, BUCKETS[3]), (30, BUCKETS[2])):
-        out[in_date & (days <= upper)] = label
-    out[st == "lapsed"] = BUCKETS[0]
-    out[st == "never completed"] = BUCKETS[1]
+    for upper, label in reversed(list(zip(days, labels[2:]))):
+        out[in_date & (left <= upper)] = label
+    out[st == "lapsed"] = labels[0]
+    out[st == "never completed"] = labels[1]
     return pd.Series(out, index=status.index, dtype="str")
 
 
@@ -191,7 +221,8 @@ def compliance_matrix(snap: Snapshot) -> pd.DataFrame:
     each Σ in date / Σ required, never a mean of percentages."""
     st = snap.status
     if st.empty:
-        return pd.DataFrame(columns=["practice_code", "practice_name", "course", "course_name", *COUNT_COLUMNS])
+        return pd.DataFrame(columns=["practice_code", "practice_name", "course", "course_name", *COUNT_COLUMNS,
+                                     "rag"])
     cells = compliance_rate(st, by=["practice_code", "course"])
     by_practice = compliance_rate(st, by=["practice_code"]).assign(course="ALL")
     by_course = compliance_rate(st, by=["course"]).assign(practice_code="ALL")
@@ -203,35 +234,35 @@ def compliance_matrix(snap: Snapshot) -> pd.DataFrame:
     courses["ALL"] = "All required training"
     out["practice_name"] = out["practice_code"].map(names).astype("str")
     out["course_name"] = out["course"].map(courses).astype("str")
-    return out[["practice_code", "practice_name", "course", "course_name", *COUNT_COLUMNS]]
+    return _with_rag(out[["practice_code", "practice_name", "course", "course_name", *COUNT_COLUMNS]], snap)
 
 
 def compliance_by_role(snap: Snapshot) -> pd.DataFrame:
     """Role (and all roles): required pairs, in date, lapsed, never completed, compliance % and staff in post."""
     st = snap.status
     if st.empty:
-        return pd.DataFrame(columns=["role", "staff", *COUNT_COLUMNS])
+        return pd.DataFrame(columns=["role", "staff", *COUNT_COLUMNS, "rag"])
     out = compliance_rate(st, by=["role"])
     staff = st.groupby("role")["staff_id"].nunique()
     out["staff"] = out["role"].map(staff).astype(int)
     total = compliance_rate(st).assign(role="All roles", staff=int(st["staff_id"].nunique()))
-    return pd.concat([out, total], ignore_index=True)[["role", "staff", *COUNT_COLUMNS]]
+    return _with_rag(pd.concat([out, total], ignore_index=True)[["role", "staff", *COUNT_COLUMNS]], snap)
 
 
 def lapsing_counts(snap: Snapshot) -> pd.DataFrame:
     """Practice × what needs doing: counts of lapsed, never completed and lapsing within 30/60/90 days, for every
     selected practice (zeros included, so "nothing to chase" is visible), plus an all-practices row."""
     st = snap.status
-    cols = ["practice_code", "practice_name", *BUCKETS, "Total to act on"]
+    cols = ["practice_code", "practice_name", *snap.buckets, "Total to act on"]
     if snap.practices.empty:
         return pd.DataFrame(columns=cols)
     acted = st[st["bucket"] != ""] if not st.empty else st
     grid = pd.crosstab(acted["practice_code"], acted["bucket"]) if not acted.empty else pd.DataFrame()
-    grid = grid.reindex(index=snap.practices["code"], columns=list(BUCKETS), fill_value=0).fillna(0).astype(int)
+    grid = grid.reindex(index=snap.practices["code"], columns=list(snap.buckets), fill_value=0).fillna(0).astype(int)
     grid["Total to act on"] = grid.sum(axis=1)
     out = grid.reset_index().rename(columns={"code": "practice_code", "index": "practice_code"})
     out.insert(1, "practice_name", snap.practices["display_name"].to_numpy())
-    total = out[list(BUCKETS) + ["Total to act on"]].sum().to_dict()
+    total = out[list(snap.buckets) + ["Total to act on"]].sum().to_dict()
     out = pd.concat([out, pd.DataFrame([{"practice_code": "ALL", "practice_name": "All selected practices",
                                          **total}])], ignore_index=True)
     return out[cols]
@@ -240,12 +271,12 @@ def lapsing_counts(snap: Snapshot) -> pd.DataFrame:
 def lapsing_by_course(snap: Snapshot) -> pd.DataFrame:
     """Course × what needs doing (counts), the courses with most to act on first."""
     st = snap.status
-    cols = ["course", "course_name", *BUCKETS, "Total to act on"]
+    cols = ["course", "course_name", *snap.buckets, "Total to act on"]
     acted = st[st["bucket"] != ""] if not st.empty else st
     if acted.empty:
         return pd.DataFrame(columns=cols)
     grid = pd.crosstab([acted["course"], acted["course_name"]], acted["bucket"])
-    grid = grid.reindex(columns=list(BUCKETS), fill_value=0)
+    grid = grid.reindex(columns=list(snap.buckets), fill_value=0)
     grid["Total to act on"] = grid.sum(axis=1)
     return grid.reset_index().sort_values("Total to act on", ascending=False, kind="mergesort")[cols]
 
@@ -261,7 +292,7 @@ def chase_list(snap: Snapshot, viewer: Viewer) -> pd.DataFrame:
     if st.empty or not allowed:
         return pd.DataFrame(columns=cols)
     rows = st[(st["bucket"] != "") & st["practice_code"].isin(allowed)].copy()
-    rows["_order"] = rows["bucket"].map(BUCKET_ORDER)
+    rows["_order"] = rows["bucket"].map({b: i for i, b in enumerate(snap.buckets)})
     rows["_days"] = rows["days_left"].astype("Float64").fillna(-10**6)
     rows = rows.sort_values(["_order", "_days", "practice_name", "name", "course_name"], kind="mergesort")
     return rows[cols].reset_index(drop=True)
@@ -324,7 +355,7 @@ def compliance_trends(engine: Engine, config: FederationConfig, viewer: Viewer,
                       filters: calc.Filters) -> dict[str, calc.KPIResult]:
     """TRAINING_COMPLIANCE, SAFEGUARDING_TRAINING and DOMESTIC_ABUSE_TRAINING over the chosen months (SPC included),
     exactly as the overview evaluates them."""
-    codes = [c for c in TREND_CODES if c in config.indicator_codes]
+    codes = list(config.screens.training)
     return calc.kpi_results(engine, config, viewer, filters, codes=codes)
 
 

@@ -14,7 +14,7 @@ viewer, filters = page_context(__file__)
 cfg = state.config()
 practices = state.practice_list(viewer)
 targets = cfg.targets()
-target, tolerance = targets.get("TRAINING_COMPLIANCE", (None, cfg.thresholds.rag_tolerance))
+target, tolerance = targets.get((cfg.screens.training or ("",))[0], (None, cfg.thresholds.rag_tolerance))
 
 as_of, act_on = tf.training_dates(filters)
 snap = tf.training_snapshot(viewer, filters, as_of)
@@ -37,21 +37,21 @@ if snap.status.empty:
 matrix = tf.compliance_matrix(snap)
 overall = matrix[(matrix["practice_code"] == "ALL") & (matrix["course"] == "ALL")].iloc[0]
 trends = tf.training_trends(viewer, filters)
-signals = tf.practice_signals(viewer, filters, "TRAINING_COMPLIANCE")
+signals = tf.practice_signals(viewer, filters, cfg.screens.training[0]) if cfg.screens.training else \
+    pd.DataFrame(columns=["concern_now"])
 counts = tf.lapsing_counts(action)
 hours = tf.hours_summary(snap, cfg)
 
 # --- Headline figures -------------------------------------------------------------------------------------------
-SHORT = {"TRAINING_COMPLIANCE": "All required training", "SAFEGUARDING_TRAINING": "Safeguarding",
-         "DOMESTIC_ABUSE_TRAINING": "Domestic abuse"}
 cols = st.columns(5)
-for col, code in zip(cols[:3], tf.TRAINING_TREND_CODES):
+buckets = snap.buckets  # lapsed, never completed, then each lapsing window (federation.toml)
+for col, code in zip(cols[:3], cfg.screens.training):
     res = trends.get(code)
     if res is None:
         continue
     with col:
-        rag = tf.rag_for(res.latest_value, res.target, res.tolerance)
-        st.metric(SHORT.get(code, res.indicator.name), format_value(res.latest_value, "%"),
+        rag = res.rag
+        st.metric(res.indicator.short_name or res.indicator.name, format_value(res.latest_value, "%"),
                   delta=None if res.change is None else format_value(res.change, "%", signed=True),
                   help=f"{res.indicator.name}: {res.indicator.description} Measured at the end of "
                        f"{month_label(res.latest_period)}; change since the month before.", border=True)
@@ -59,13 +59,14 @@ for col, code in zip(cols[:3], tf.TRAINING_TREND_CODES):
                    + (f" (target {res.target:g}%)" if res.target is not None else ""))
 total_row = counts[counts["practice_code"] == "ALL"].iloc[0]
 with cols[3]:
-    st.metric("Lapsed or not done", f"{int(total_row['Lapsed'] + total_row['Never completed']):,}",
+    st.metric("Lapsed or not done", f"{int(total_row[buckets[0]] + total_row[buckets[1]]):,}",
               help="Required training items (person × course) not in date now.", border=True)
     st.caption(f"items, as at {pd.Timestamp(act_on).strftime('%-d %b %Y')}")
 with cols[4]:
-    st.metric("Due in 30 days", f"{int(total_row[tf.BUCKETS[2]]):,}",
-              help="Items in date now that expire within the next 30 days.", border=True)
-    st.caption(f"{int(total_row[tf.BUCKETS[3]] + total_row[tf.BUCKETS[4]]):,} more within 90 days")
+    first_days, last_days = cfg.thresholds.lapsing_buckets[0], cfg.thresholds.lapsing_buckets[-1]
+    st.metric(f"Due in {first_days} days", f"{int(total_row[buckets[2]]):,}",
+              help=f"Items in date now that expire within the next {first_days} days.", border=True)
+    st.caption(f"{int(sum(total_row[b] for b in buckets[3:])):,} more within {last_days} days")
 
 # --- What needs attention ---------------------------------------------------------------------------------------
 notes = []
@@ -77,8 +78,9 @@ if viewer.role == "practice_lead":
             continue
         t = todo.iloc[0]
         notes.append(f"**Your practice, {own.iloc[0]['practice_name']}**: {own.iloc[0]['compliance_pct']:.1f}% of "
-                     f"required training in date; {int(t['Lapsed'] + t['Never completed'])} items lapsed or never "
-                     f"done and {int(t[tf.BUCKETS[2]])} due within 30 days (names under *Who to chase* below).")
+                     f"required training in date; {int(t[buckets[0]] + t[buckets[1]])} items lapsed or never "
+                     f"done and {int(t[buckets[2]])} due within {cfg.thresholds.lapsing_buckets[0]} days (names "
+                     f"under *Who to chase* below).")
 for r in signals[signals["concern_now"]].itertuples(index=False):
     change = "" if r.change is None or pd.isna(r.change) else \
         f", {'down' if r.change < 0 else 'up'} {abs(r.change):.1f} points on 12 months earlier"
@@ -129,14 +131,14 @@ with right:
 st.subheader("Compliance over time")
 st.caption("Monthly, measured at each month's end, with Making Data Count control limits: a change is only called "
            "real when a point falls outside the limits or a run or trend appears.")
-main = trends.get("TRAINING_COMPLIANCE")
+main = trends.get(cfg.screens.training[0]) if cfg.screens.training else None
 if main is not None:
     st.plotly_chart(charts.spc_figure(main, title=main.indicator.name), width="stretch", key="spc_training")
     st.caption(charts.spc_caption(main))
     tf.chart_table(charts.spc_table(main), "training_compliance_spc.csv", "the control chart data",
                    "dl_spc_training", height=300)
 pair = st.columns(2)
-for col, code in zip(pair, tf.TRAINING_TREND_CODES[1:]):
+for col, code in zip(pair, cfg.screens.training[1:]):
     res = trends.get(code)
     if res is None:
         continue
@@ -148,7 +150,7 @@ for col, code in zip(pair, tf.TRAINING_TREND_CODES[1:]):
                        f"dl_spc_{code}", height=300)
 
 st.markdown("**Each practice over time**")
-series = tf.practice_series(viewer, filters, "TRAINING_COMPLIANCE")
+series = tf.practice_series(viewer, filters, main.indicator.code) if main is not None else pd.DataFrame()
 if series.empty:
     st.info("No monthly compliance figures for these practices in the chosen period.")
 else:
@@ -198,7 +200,7 @@ elif chase.empty:
 else:
     if viewer.role == "practice_lead":
         st.caption("Names are shown for your practice only; other practices appear as counts above.")
-    show = st.pills("Show", list(tf.BUCKETS), selection_mode="multi", default=list(tf.BUCKETS),
+    show = st.pills("Show", list(snap.buckets), selection_mode="multi", default=list(snap.buckets),
                     key="chase_buckets")
     chosen = chase[chase["bucket"].isin(show or [])]
     chase_table = pd.DataFrame({
@@ -210,7 +212,7 @@ else:
     })
     st.caption(f"{len(chase_table):,} items for {chase_table['Name'].nunique():,} people.")
     tf.table_with_download(chase_table, "training_to_chase.csv", "the list to chase", "dl_chase",
-                           height=min(36 * (len(chase_table) + 1), 420))
+                           height=min(36 * (len(chase_table) + 1), 420), audited="training chase list (names)")
 
 # --- Safeguarding hours -------------------------------------------------------------------------------------------
 st.subheader("Safeguarding hours over the rolling window")
@@ -244,4 +246,5 @@ else:
             "Status": people["status"], "Met until": [tf.date_text(d) for d in people["expires_on"]],
         })
         tf.chart_table(people_table, "safeguarding_hours_by_person.csv", "hours by member of staff",
-                       "dl_hours_people", title="Table: everyone with an hours requirement", height=360)
+                       "dl_hours_people", title="Table: everyone with an hours requirement", height=360,
+                       audited="safeguarding hours by person (names)")

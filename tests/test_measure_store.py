@@ -273,3 +273,37 @@ def test_the_area_a_choice_of_filters_means(config):
     assert store.area_for(("Z1",), None, None, config, {"Z1": "One"}).label == "One"
     assert not store.area_for(("Z1", "Z2"), None, None, config).stored
     assert np.isfinite(compute.FREQUENCY_MONTHS["annual"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One date for "lapsing", one cache for one scope
+# ---------------------------------------------------------------------------------------------------------------
+def test_lapsing_is_counted_on_one_date_on_the_overview_profile_and_training_page(app_env, config):
+    """"Lapsing" was counted at the month end on the overview and practice profile but today on the training page."""
+    from data_layer import training as tr
+    from ui import training_feedback as tf
+    from ui import views as uv
+
+    for filters in (calc.Filters(), calc.Filters(period_end=date(2026, 5, 1))):
+        overview = uv.training_lapsing(BOARD, filters).set_index("practice_code")
+        _, act_on = tf.training_dates(filters)  # what the training page counts lapsing on
+        page = tr.lapsing_counts(tf.training_snapshot(BOARD, filters, act_on)).set_index("practice_code")
+        profile = uv.practice_training(BOARD, filters, "Z90003")
+        assert profile["lapsing_as_of"] == act_on
+        cols = ["Lapsed", "Never completed", "Lapses within 30 days", "Lapses in 31–60 days", "Lapses in 61–90 days"]
+        assert overview[cols].equals(page[cols])
+        mine = profile["lapsing"].set_index("practice_code").loc["Z90003", cols]
+        assert mine.equals(page.loc["Z90003", cols])
+
+
+def test_a_second_board_member_gets_the_first_ones_cached_work(app_env, config, monkeypatch):
+    from ui import views as uv
+
+    calls = []
+    real = calc.kpi_results
+    monkeypatch.setattr(calc, "kpi_results", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    first = uv.kpi_results(Viewer("first@test.invalid", "board"), calc.Filters())
+    second = uv.kpi_results(Viewer("second@test.invalid", "board", name="Second"), calc.Filters())
+    assert len(calls) == 1 and first.keys() == second.keys()
+    uv.kpi_results(Viewer("lead@test.invalid", "practice_lead", ("Z90001",)), calc.Filters())
+    assert len(calls) == 2  # another role is another answer

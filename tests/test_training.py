@@ -25,7 +25,7 @@ SMALL_CONFIG = parse_config("""
 name = "Test Federation"
 short_name = "TF"
 [thresholds]
-lapsing_days = 90
+lapsing_buckets = [30, 60, 90]
 [[indicators]]
 code = "TRAINING_COMPLIANCE"
 name = "Mandatory training compliance"

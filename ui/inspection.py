@@ -39,6 +39,7 @@ def pack_months(url: str, practice_code: str) -> list[date]:
     return inspection.months_with_data(database(), practice_code or None)[::-1]
 
 
+# Keyed by the person (not SCOPE_KEY): the pack's cover names who generated it.
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def preview(url: str, viewer: Viewer, practice_code: str, period_end: date) -> inspection.InspectionPack:
     """The pack's content (no charts, no file): what the page shows before anyone downloads."""

@@ -16,6 +16,7 @@ from data_layer import engine as calc
 from data_layer import training as training_data
 from data_layer import views as v
 from data_layer.scope import Viewer
+from ui.data import SCOPE_KEY
 from ui.data import TTL, kpi_results
 from ui.state import config, database
 
@@ -24,18 +25,18 @@ __all__ = ["kpi_results", "indicator_results", "practice_results", "matrix", "at
            "significant_events_list", "practice_training", "data_behind", "md", "csv_bytes"]
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def indicator_results(viewer: Viewer, filters: calc.Filters, codes: tuple[str, ...]) -> dict[str, calc.KPIResult]:
     """Any indicators of the catalogue (not only the aims' KPIs), evaluated over the filters."""
     return calc.kpi_results(database(), config(), viewer, filters, codes=list(codes))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Working out every practice's measures…")
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner="Working out every practice's measures…")
 def practice_results(viewer: Viewer, filters: calc.Filters) -> tuple[pd.DataFrame, dict]:
     return v.practice_results(database(), config(), viewer, filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def matrix(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
     rows, _ = practice_results(viewer, filters)
     return v.practice_matrix(rows, kpi_results(viewer, filters), config(), overall_label(filters))
@@ -48,17 +49,20 @@ def overall_label(filters: calc.Filters) -> str:
     return filters.pcn or "Federation"
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def training_snapshot(viewer: Viewer, filters: calc.Filters):
-    return training_data.snapshot(database(), config(), viewer, filters)
+    """Everyone's training as at the date lapsing is counted for (``training.action_date``: today for the latest
+    month, else that month's end), the same date the training page and the inspection pack count it at."""
+    return training_data.snapshot(database(), config(), viewer, filters,
+                                  as_of=training_data.action_date(database(), filters))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def training_lapsing(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
     return training_data.lapsing_counts(training_snapshot(viewer, filters))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def attention(viewer: Viewer, filters: calc.Filters, where: str) -> pd.DataFrame:
     rows, _ = practice_results(viewer, filters)
     return v.attention_items(config(), kpi_results(viewer, filters), rows, training_lapsing(viewer, filters), where)
@@ -67,7 +71,7 @@ def attention(viewer: Viewer, filters: calc.Filters, where: str) -> pd.DataFrame
 # Figures: building a plotly figure validates every property (50-150 ms each), and a page of control charts has
 # dozens. cache_resource keeps the figure object itself (cache_data would pickle it, and unpickling validates again);
 # figures are never changed after they are built, so sharing them between sessions is safe.
-@st.cache_resource(ttl=TTL, max_entries=512, show_spinner=False)
+@st.cache_resource(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=512, show_spinner=False)
 def spc_chart(viewer: Viewer, filters: calc.Filters, code: str, title: str | None = None, height: int = 380,
               rebase_from: date | None = None):
     from ui import charts
@@ -78,54 +82,56 @@ def spc_chart(viewer: Viewer, filters: calc.Filters, code: str, title: str | Non
     return charts.spc_figure(res, title=title, height=height)
 
 
-@st.cache_resource(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_resource(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def matrix_chart(viewer: Viewer, filters: calc.Filters):
     from ui import charts
 
     return charts.matrix_figure(matrix(viewer, filters))
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def funnel(viewer: Viewer, filters: calc.Filters, code: str, span_months: int = 1
            ) -> tuple[pd.DataFrame, float | None, date | None]:
     return v.indicator_funnel(database(), config(), viewer, filters, code, span_months=span_months)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=8, show_spinner=False)
 def last_batches() -> pd.DataFrame:
     return v.last_batches(database())
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def complaints_summary(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
     return v.complaints_summary(database(), viewer, filters, practice_code)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def significant_events_summary(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
     return v.significant_events_summary(database(), viewer, filters, practice_code)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def complaints_list(viewer: Viewer, filters: calc.Filters, practice_code: str) -> pd.DataFrame:
     return v.complaints_list(database(), viewer, filters, practice_code)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def significant_events_list(viewer: Viewer, filters: calc.Filters, practice_code: str) -> pd.DataFrame:
     return v.significant_events_list(database(), viewer, filters, practice_code)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def practice_training(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
     """One practice's training: compliance by course, what to act on, and (person-level viewers only) the names."""
     one = calc.Filters(practice_codes=(practice_code,), period_end=filters.period_end, months=filters.months)
-    snap = training_data.snapshot(database(), config(), viewer, one)
+    snap = training_data.snapshot(database(), config(), viewer, one)  # month end: as the stored compliance
+    act = training_data.snapshot(database(), config(), viewer, one, as_of=training_data.action_date(database(), one))
     return {
         "as_of": snap.as_of,
+        "lapsing_as_of": act.as_of,
         "by_course": training_data.compliance_matrix(snap),
-        "lapsing": training_data.lapsing_counts(snap),
-        "chase": training_data.chase_list(snap, viewer),
+        "lapsing": training_data.lapsing_counts(act),
+        "chase": training_data.chase_list(act, viewer),
     }
 
 
