@@ -86,7 +86,6 @@ class Thresholds(Strict):
     gpps_suppression_min: int = Field(10, ge=1)
     spc_run_length: int = Field(7, ge=6, le=8)
     rag_tolerance: float = Field(2.0, ge=0, description="default amber band, in the indicator's units")
-    lapsing_days: int = Field(90, ge=1)
     trial_limit_points: int = Field(12, ge=2)
     min_denominator: int = Field(
         10, ge=1, description="below this many cases a figure gets no RAG or special-cause icon: too few to judge")
@@ -97,10 +96,23 @@ class Thresholds(Strict):
         True, description="practice leads see other practices named in benchmarks (false: anonymised)"
     )
 
+    @field_validator("lapsing_buckets")
+    @classmethod
+    def _increasing(cls, v):
+        if any(b <= a for a, b in zip(v, v[1:])) or v[0] < 1:
+            raise ValueError("lapsing_buckets must be whole days in increasing order, e.g. [30, 60, 90]")
+        return v
+
+    @property
+    def lapsing_days(self) -> int:
+        """Training that expires within this many days is "lapsing" (the last of the lapsing buckets)."""
+        return self.lapsing_buckets[-1]
+
 
 class Indicator(Strict):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
     name: str
+    short_name: str | None = None  # for a tile or a column heading; default the name
     description: str
     numerator: str
     denominator: str
@@ -235,6 +247,22 @@ class Theme(Strict):
         return v
 
 
+class Screens(Strict):
+    """Which catalogue entries fill the places the screens give them (so no page names an indicator code)."""
+
+    training: tuple[str, ...] = ()  # training compliance measures; the first is the headline
+    fft_positive: str | None = None  # a place left empty is not drawn
+    fft_negative: str | None = None
+    fft_responses: str | None = None  # responses per 1,000 patients
+    complaints_acknowledged: str | None = None
+    complaints_resolved: str | None = None
+
+    def codes(self) -> list[tuple[str, str]]:
+        named = [(k, getattr(self, k)) for k in ("fft_positive", "fft_negative", "fft_responses",
+                                                  "complaints_acknowledged", "complaints_resolved")]
+        return [(f"training[{i}]", c) for i, c in enumerate(self.training)] + [(k, c) for k, c in named if c]
+
+
 class FederationConfig(Strict):
     name: str
     short_name: str
@@ -243,6 +271,7 @@ class FederationConfig(Strict):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     aims: tuple[Aim, ...] = Field(min_length=1)
     training: TrainingPolicy
+    screens: Screens = Screens()
     groups: tuple[Group, ...] = ()
     themes: tuple[Theme, ...] = ()  # comment themes, tagged once per comment (data_layer/measures/themes.py)
 
@@ -271,6 +300,9 @@ class FederationConfig(Strict):
 
                 if get(ind.derived).needs_days:
                     raise ValueError(f"indicators[{i}] ({ind.code}): derivation {ind.derived} needs `days`")
+        for key, code in self.screens.codes():
+            if code not in codes:
+                raise ValueError(f"screens.{key}: {code!r} is not in the indicator catalogue")
         group_ids = [g.id for g in self.groups]
         if len(set(group_ids)) != len(group_ids):
             raise ValueError("group ids must be unique")

@@ -284,25 +284,29 @@ def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResu
         })
     if training is not None and not training.empty:
         t = training[training["practice_code"] != "ALL"]
+        buckets = [c for c in training.columns if c not in ("practice_code", "practice_name", "Total to act on")]
+        lapsed_col, never_col, soon_col, later_cols = buckets[0], buckets[1], buckets[2], buckets[3:]
+        within = soon_col.replace("Lapses within ", "lapse within ")
         for r in t.to_dict("records"):
-            lapsed = int(r.get("Lapsed", 0)) + int(r.get("Never completed", 0))
-            soon = int(r.get("Lapses within 30 days", 0))
+            lapsed = int(r.get(lapsed_col, 0)) + int(r.get(never_col, 0))
+            soon = int(r.get(soon_col, 0))
             if lapsed + soon == 0:
                 continue
             bits = []
-            if int(r.get("Lapsed", 0)):
-                bits.append(f"{int(r['Lapsed'])} lapsed")
-            if int(r.get("Never completed", 0)):
-                bits.append(f"{int(r['Never completed'])} never completed")
+            if int(r.get(lapsed_col, 0)):
+                bits.append(f"{int(r[lapsed_col])} lapsed")
+            if int(r.get(never_col, 0)):
+                bits.append(f"{int(r[never_col])} never completed")
             if soon:
-                bits.append(f"{soon} lapse within 30 days")
+                bits.append(f"{soon} {within}")
+            later = sum(int(r.get(c, 0)) for c in later_cols)
+            horizon = later_cols[-1].rsplit("–", 1)[-1] if later_cols else ""
             items.append({
                 "kind": KIND_TRAINING, "rank": -(lapsed * 2 + soon), "where": r["practice_name"],
-                "practice_code": r["practice_code"], "indicator_code": "TRAINING_COMPLIANCE",
+                "practice_code": r["practice_code"], "indicator_code": (config.screens.training or ("",))[0],
                 "headline": f"{r['practice_name']}: {', '.join(bits)}",
-                "detail": f"Required staff × course training: "
-                          f"{int(r.get('Lapses in 31–60 days', 0)) + int(r.get('Lapses in 61–90 days', 0))} more "
-                          f"lapse in 31–90 days.",
+                "detail": "Required staff × course training" + (
+                    f": {later} more lapse within {horizon}." if later_cols else "."),
             })
     df = pd.DataFrame(items, columns=ATTENTION_COLUMNS)
     kinds = {KIND_CONCERN: 0, KIND_TARGET: 1, KIND_TRAINING: 2}

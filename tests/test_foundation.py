@@ -22,8 +22,8 @@ TABLES = {"practices", "indicator_values", "staff", "training_completions", "fft
 
 
 # --- migrations ----------------------------------------------------------------------------------------------------
-def test_migrations_create_and_remove_every_table(empty_url):
-    engine = make_engine(empty_url)
+def test_migrations_create_and_remove_every_table(new_url):
+    engine = make_engine(new_url)
     upgrade(engine)
     assert TABLES <= set(inspect(engine).get_table_names())
     downgrade(engine, "base")
@@ -175,9 +175,9 @@ def test_demo_stories_are_there(demo_engine):
     assert fft.iloc[-6:].mean() > fft.iloc[-18:-15].mean() + 7
     training = _practice_series(demo_engine, "Z90005", "TRAINING_COMPLIANCE")  # Millstream slides
     assert training.iloc[-1] < training.iloc[-13] - 5
-    from data_layer.engine import indicator_series
+    from data_layer.measures import store
 
-    hba1c = indicator_series(demo_engine, ["DM_HBA1C"])
+    hba1c = store.values(demo_engine, "federation", None, ["DM_HBA1C"])  # the federation's stored series
     v = (hba1c["numerator"] / hba1c["denominator"] * 100).to_numpy()
     assert v[-12:].mean() > v[:12].mean() + 3  # sustained improvement
 
@@ -235,10 +235,11 @@ def test_cli_refuses_to_replace_real_data_and_bad_input_exits_2(empty_url, empty
     assert out.returncode == 2
 
 
-def test_cli_init_empty_creates_schema(empty_url):
-    out = _cli("init", "--empty", url=empty_url)
+def test_cli_init_empty_creates_schema(new_url):
+    assert not inspect(make_engine(new_url)).get_table_names()
+    out = _cli("init", "--empty", url=new_url)
     assert out.returncode == 0, out.stderr
-    assert TABLES <= set(inspect(make_engine(empty_url)).get_table_names())
+    assert TABLES <= set(inspect(make_engine(new_url)).get_table_names())
 
 
 def test_same_counts_on_sqlite_and_postgresql(fresh_databases, config):
