@@ -36,6 +36,24 @@ PROBABLY_NOT_FROM_ROWS = 20  # a file of at least this many rows with more probl
 log_ = logging.getLogger(__name__)
 
 
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    """Unique-key failures as SQLAlchemy raises them and as the drivers do (COPY and executemany run on the driver's
+    own connection)."""
+    import sqlite3
+
+    errors: list[type[BaseException]] = [IntegrityError, sqlite3.IntegrityError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.errors.IntegrityError)
+    except ImportError:  # pragma: no cover - PostgreSQL support not installed
+        pass
+    return tuple(errors)
+
+
+_INTEGRITY_ERRORS = _integrity_errors()
+
+
 @dataclass
 class Detection:
     format: Format | None
@@ -415,7 +433,7 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
             transaction.rollback()
             log.error(str(exc), row=exc.row)
             return _refuse(result, engine, viewer, started, dry_run, rolled_back=True)
-        except IntegrityError:
+        except _INTEGRITY_ERRORS:
             # Two imports of the same rows at once (SQLite; PostgreSQL takes a lock first): the other one won.
             transaction.rollback()
             log_.warning("import of %s collided with another import", src.name, exc_info=True)

@@ -238,7 +238,7 @@ def load_source(source, file_name: str | None = None, max_bytes: int = MAX_FILE_
         src.sha256 = scan.sha256
         src.encoding = _detect_encoding(fh)
         if src.encoding != "utf-16" and scan.nul_at is not None:
-            if b"\x00" in head:
+            if head.count(b"\x00") > 8:  # many zero bytes: a binary file, not a damaged line or two
                 raise FileRefused("This is not a table: it looks like a binary file (an image, a document or an "
                                   "archive). Import CSV or XLSX files.")
             raise FileRefused(_nul_message(scan.lines_before_nul + 1), row=scan.lines_before_nul + 1)
