@@ -4,8 +4,10 @@ Every function takes the viewer. Aggregates (FFT counts and percentages, theme c
 response times) are for every role; patients' comments and complaint details are read only for the viewer's
 person-level practices and are redacted with ``privacy.redact_for`` before they leave this module.
 
-FFT counts come from ``derived.fft_monthly`` (the same counts the stored FFT_POSITIVE / FFT_NEGATIVE indicators are
-made from), percentages from ``analytics.fft_percentages``, intervals from ``analytics.wilson_interval``, and
+FFT counts are read from the FFT summary (``measures.fft_summary``: answers per practice × month × question × mode,
+refreshed when data arrives, the same counts the stored FFT_POSITIVE / FFT_NEGATIVE indicators are made from), theme
+counts and tags from ``comment_themes`` (``measures.themes``, themes declared in ``federation.toml``), percentages
+from ``analytics.fft_percentages``, intervals from ``analytics.wilson_interval``, and
 small numbers are hidden with ``analytics.suppress_small_counts``. The current six-answer question and the old
 "how likely are you to recommend" question are separate series and never share a percentage.
 """
@@ -21,11 +23,13 @@ from sqlalchemy import Engine, and_, case, func, or_, select
 
 from . import engine as calc
 from . import models as m
+from .measures import fft_summary as summary
+from .measures.themes import tag_text, theme_names
 from .analytics import (FFT_CATEGORIES, compare_with_benchmark, fft_percentages, funnel_position,
                         suppress_small_counts, wilson_interval)
 from .config import FederationConfig
 from .db import tuples
-from .derived import _working_days, fft_monthly, month_start
+from .policy.calendar import working_days_between
 from .privacy import redact_for
 from .scope import Viewer
 
@@ -38,26 +42,6 @@ ANSWER_WORDS = {
 SCALE_WORDS = {"current": "Current question (how was your experience)",
                "legacy": "Old question (how likely to recommend)"}
 MODES = ("SMS", "Online", "Paper", "Telephone", "Other")
-SENTIMENT = {1: "positive", 2: "positive", 3: "neutral", 4: "negative", 5: "negative", 6: "don't know"}
-
-# Theme tags for comments: a comment carries a theme when its text (either answer, any case) contains one of the
-# theme's phrases. Declared as data so a federation can tune the wording without touching the logic; phrases are
-# plain lower-case substrings (the same test runs in SQL for counts and filters, and in Python for the tags shown).
-THEMES: dict[str, tuple[str, ...]] = {
-    "Staff attitude": ("rude", "dismissive", "friendly", "kind", "respect", "polite", "attitude", "helpful",
-                       "patient with", "caring", "manner"),
-    "Access and appointments": ("appointment", "book", "same day", "same-day", "online form", "get seen",
-                                "no appointments"),
-    "Phone": ("phone", "call back", "called back", "calls", "ring me", "answered", "8am", "cut me off"),
-    "Waiting": ("waited", "waiting time", "wait ", "on time", "promptly", "minutes", "delay", "three weeks",
-                "two weeks", "chase"),
-    "Clinical care": ("doctor", "dr ", "nurse", "treatment", "diagnos", "examin", "review", "vaccination",
-                      "care itself", "clinical", "listened", "advice", "blood test"),
-    "Prescriptions": ("prescription", "medication", "medicine", "pharmacist", "pharmacy", "repeat"),
-    "Communication": ("explained", "explanation", "results", "told", "informed", "letter", "email"),
-    "Environment": ("clean", "waiting room", "parking", "building", "toilet", "calm"),
-}
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -90,17 +74,27 @@ def scope(engine: Engine, config: FederationConfig, viewer: Viewer, filters: cal
 # ----------------------------------------------------------------------------------------------------------------
 # FFT counts and percentages
 # ----------------------------------------------------------------------------------------------------------------
+def _practice_ids(conn, codes: tuple[str, ...]) -> dict[int, str]:
+    return dict(conn.execute(select(m.Practice.id, m.Practice.code).where(m.Practice.code.in_(codes))).all())
+
+
+def _month_bounds(sc: Scope) -> tuple[date, date]:
+    """The window as first days of months (the summary's ``month``)."""
+    return pd.Timestamp(sc.start).replace(day=1).date(), pd.Timestamp(sc.end).replace(day=1).date()
+
+
 def _practice_month_counts(engine: Engine, sc: Scope, scale: str, every_practice: bool = False,
                            monthly: pd.DataFrame | None = None) -> pd.DataFrame:
-    """FFT answer counts per selected practice (or every active practice) and month within the window
-    (derived.fft_monthly, grouped in SQL; ``monthly``: its result, when already read)."""
+    """FFT answer counts per selected practice (or every active practice) and month within the window, read from
+    the FFT summary (``monthly``: counts already read for these practices, to filter instead of reading again)."""
     cols = ["practice_code", "month", *FFT_CATEGORIES, "total"]
     codes = tuple(sc.names) if every_practice else sc.codes
     if not codes or sc.end is None:
         return pd.DataFrame(columns=cols)
+    start, end = _month_bounds(sc)
     with engine.connect() as conn:
-        ids = dict(conn.execute(select(m.Practice.id, m.Practice.code).where(m.Practice.code.in_(codes))).all())
-        counts = monthly if monthly is not None else fft_monthly(conn, scale)
+        ids = _practice_ids(conn, codes)
+        counts = monthly if monthly is not None else summary.answer_counts(conn, scale, tuple(ids), start, end)
     if counts.empty:
         return pd.DataFrame(columns=cols)
     counts = counts[counts["practice_id"].isin(ids)].copy()
@@ -128,13 +122,16 @@ class FFTCounts:
 
 def fft_counts(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters) -> FFTCounts:
     sc = scope(engine, config, viewer, filters)
-    if sc.empty:
-        current = None
-    else:
-        with engine.connect() as conn:  # read once: the selection and the federation benchmark both come from it
-            current = fft_monthly(conn, "current")
+    current = legacy = None
+    if not sc.empty:
+        start, end = _month_bounds(sc)
+        with engine.connect() as conn:  # read once: both questions, the selection and the federation benchmark
+            ids = _practice_ids(conn, tuple(sc.names))
+            both = summary.answer_counts(conn, None, tuple(ids), start, end)
+        current = both[both["scale"] == "current"].drop(columns="scale")
+        legacy = both[both["scale"] == "legacy"].drop(columns="scale")
     return FFTCounts(sc, _practice_month_counts(engine, sc, "current", monthly=current),
-                     _practice_month_counts(engine, sc, "legacy"),
+                     _practice_month_counts(engine, sc, "legacy", monthly=legacy),
                      _practice_month_counts(engine, sc, "current", every_practice=True, monthly=current))
 
 
@@ -255,53 +252,23 @@ def fft_trends(engine: Engine, config: FederationConfig, viewer: Viewer,
 
 
 def response_modes(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
-    """Responses per month by how they were collected (both questions), for the selected practices. Individual
-    responses where a practice has them for the month, otherwise NHS England's monthly counts (never both). Months
-    with fewer than 5 responses in all are not shown."""
+    """Responses per month by how they were collected (both questions), for the selected practices, from the FFT
+    summary: individual responses where a practice has them for the month and question, otherwise NHS England's
+    monthly counts (never both). Months with fewer than 5 responses in all are not shown."""
     cols = ["month", *MODES, "Not recorded", "total", "suppressed"]
     sc = scope(engine, config, viewer, filters)
     if sc.empty:
         return pd.DataFrame(columns=cols)
-    start, end = sc.start, sc.end_date
+    start, end = _month_bounds(sc)
     with engine.connect() as conn:
-        month = month_start(m.FFTResponse.response_date, conn.dialect.name).label("month")
-        resp = pd.DataFrame(tuples(conn.execute(
-            select(m.Practice.code, month, m.FFTResponse.mode, func.count())
-            .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id)
-            .where(m.Practice.code.in_(sc.codes), m.FFTResponse.response_date >= start,
-                   m.FFTResponse.response_date <= end)
-            .group_by(m.Practice.code, month, m.FFTResponse.mode))),
-            columns=["practice_code", "month", "mode", "n"])
-        agg = pd.DataFrame(tuples(conn.execute(
-            select(m.Practice.code, m.FFTMonthlyCount.month, m.FFTMonthlyCount.total,
-                   *[getattr(m.FFTMonthlyCount, f"mode_{x.lower()}") for x in MODES])
-            .join(m.Practice, m.Practice.id == m.FFTMonthlyCount.practice_id)
-            .where(m.Practice.code.in_(sc.codes), m.FFTMonthlyCount.month >= start,
-                   m.FFTMonthlyCount.month <= end))),
-            columns=["practice_code", "month", "total", *MODES])
-    frames = []
-    if not resp.empty:
-        resp["month"] = pd.to_datetime(resp["month"]).dt.to_period("M").dt.to_timestamp()
-        resp["mode"] = resp["mode"].where(resp["mode"].isin(MODES), "Not recorded").fillna("Not recorded")
-        wide = resp.pivot_table(index=["practice_code", "month"], columns="mode", values="n", aggfunc="sum",
-                                fill_value=0).reset_index()
-        frames.append(wide)
-    if not agg.empty:
-        agg["month"] = pd.to_datetime(agg["month"]).dt.to_period("M").dt.to_timestamp()
-        if frames:
-            have = pd.MultiIndex.from_frame(frames[0][["practice_code", "month"]])
-            agg = agg[~pd.MultiIndex.from_frame(agg[["practice_code", "month"]]).isin(have)]
-        agg[list(MODES)] = agg[list(MODES)].apply(pd.to_numeric, errors="coerce").fillna(0)
-        agg["Not recorded"] = (pd.to_numeric(agg["total"], errors="coerce").fillna(0)
-                               - agg[list(MODES)].sum(axis=1)).clip(lower=0)
-        frames.append(agg.drop(columns="total"))
-    if not frames:
+        ids = _practice_ids(conn, sc.codes)
+        counts = summary.mode_counts(conn, tuple(ids), start, end)
+    if counts.empty:
         return pd.DataFrame(columns=cols)
-    both = pd.concat(frames, ignore_index=True)
-    for c in (*MODES, "Not recorded"):
-        if c not in both:
-            both[c] = 0
-    out = both.groupby("month", as_index=False)[[*MODES, "Not recorded"]].sum()
+    counts["mode"] = counts["mode"].where(counts["mode"].isin(MODES), "Not recorded")
+    out = counts.pivot_table(index="month", columns="mode", values="n", aggfunc="sum", fill_value=0)
+    out = out.reindex(columns=[*MODES, "Not recorded"], fill_value=0).reset_index()
+    out.columns.name = None
     out["total"] = out[[*MODES, "Not recorded"]].sum(axis=1)
     small = (out["total"] > 0) & (out["total"] < config.thresholds.suppression_min)
     out[[*MODES, "Not recorded", "total"]] = out[[*MODES, "Not recorded", "total"]].astype(float).mask(
@@ -317,50 +284,37 @@ def _comment_text():
     return func.lower(func.coalesce(m.FFTResponse.comment, "") + " " + func.coalesce(m.FFTResponse.comment_2, ""))
 
 
-def _theme_condition(theme: str):
-    text = _comment_text()
-    return or_(*[text.contains(p, autoescape=True) for p in THEMES[theme]])
-
-
-def tag_themes(text: str | None) -> list[str]:
-    """The themes a comment carries (same rule as the SQL counts: any phrase as a lower-case substring)."""
-    low = (text or "").lower()
-    return [t for t, phrases in THEMES.items() if any(p in low for p in phrases)]
+def tag_themes(config: FederationConfig, text: str | None) -> list[str]:
+    """The themes a text carries by the config's rule (the stored tags were made by the same rule)."""
+    return tag_text(config, text)
 
 
 def comment_themes(engine: Engine, config: FederationConfig, viewer: Viewer,
                    filters: calc.Filters) -> pd.DataFrame:
     """How many comments touch each theme, split by what the patient answered (positive / neutral / negative),
-    for the selected practices and months: counts only, so every role may see them. Counted in SQL."""
+    for the selected practices and months: counts only, so every role may see them. Read from the stored tags
+    (``comment_themes``); every declared theme has a row while the selection has any comments."""
     cols = ["theme", "positive", "neutral", "negative", "total"]
     sc = scope(engine, config, viewer, filters)
     if sc.empty:
         return pd.DataFrame(columns=cols)
-    sentiment = case((m.FFTResponse.rating <= 2, "positive"), (m.FFTResponse.rating == 3, "neutral"),
-                     (m.FFTResponse.rating <= 5, "negative"), else_="don't know").label("sentiment")
-    # Lower-case each comment once (a materialised CTE), then test every theme's phrases against it: about 4x
-    # faster than lower-casing inside each of the ~80 tests.
-    texts = (select(_comment_text().label("t"), sentiment)
-             .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id)
-             .where(m.Practice.code.in_(sc.codes), m.FFTResponse.response_date >= sc.start,
-                    m.FFTResponse.response_date <= sc.end_date,
-                    or_(m.FFTResponse.comment.is_not(None), m.FFTResponse.comment_2.is_not(None)))
-             .cte("comment_texts").prefix_with("MATERIALIZED"))
-    stmt = (
-        select(texts.c.sentiment, func.count().label("comments"),
-               *[func.sum(case((or_(*[texts.c.t.contains(p, autoescape=True) for p in THEMES[t]]), 1),
-                               else_=0)).label(f"t{i}") for i, t in enumerate(THEMES)])
-        .group_by(texts.c.sentiment)
-    )
+    start, end = _month_bounds(sc)
+    ct = m.CommentTheme
     with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    if not rows:
+        ids = tuple(_practice_ids(conn, sc.codes))
+        any_comments = summary.comments_total(conn, ids, start, end) > 0
+        rows = conn.execute(select(ct.theme, ct.sentiment, func.count())
+                            .where(ct.practice_id.in_(ids), ct.month >= start, ct.month <= end)
+                            .group_by(ct.theme, ct.sentiment)).all()
+    if not any_comments and not rows:
         return pd.DataFrame(columns=cols)
-    raw = pd.DataFrame(rows, columns=["sentiment", "comments", *[f"t{i}" for i in range(len(THEMES))]])
+    counts: dict[str, dict[str, int]] = {}
+    for theme, sentiment, n in rows:
+        counts.setdefault(theme, {})[sentiment] = int(n)
     out = []
-    for i, t in enumerate(THEMES):
-        by = dict(zip(raw["sentiment"], pd.to_numeric(raw[f"t{i}"]).fillna(0).astype(int)))
-        row = {"theme": t, "positive": by.get("positive", 0), "neutral": by.get("neutral", 0),
+    for name in theme_names(config):
+        by = counts.get(name, {})
+        row = {"theme": name, "positive": by.get("positive", 0), "neutral": by.get("neutral", 0),
                "negative": by.get("negative", 0)}
         row["total"] = row["positive"] + row["neutral"] + row["negative"] + by.get("don't know", 0)
         out.append(row)
@@ -421,13 +375,17 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
              or_(m.FFTResponse.comment.is_not(None), m.FFTResponse.comment_2.is_not(None))]
     if ratings:
         conds.append(m.FFTResponse.rating.in_(tuple(int(r) for r in ratings)))
-    if themes:
-        conds.append(or_(*[_theme_condition(t) for t in themes if t in THEMES]))
+    if themes:  # the stored tags (comment_themes), never a search of the text
+        ct = m.CommentTheme
+        tagged = select(ct.response_id).join(m.Practice, m.Practice.id == ct.practice_id).where(
+            ct.theme.in_(tuple(themes)), m.Practice.code.in_(allowed),
+            ct.month >= pd.Timestamp(start).replace(day=1).date(), ct.month <= end)
+        conds.append(m.FFTResponse.id.in_(tagged))
     words = [w for w in re.split(r"\s+", (search or "").strip().lower()) if w]
     for w in words:
         conds.append(_comment_text().contains(w, autoescape=True))
-    base = (select(m.FFTResponse.response_date, m.Practice.code, m.FFTResponse.scale, m.FFTResponse.rating,
-                   m.FFTResponse.comment, m.FFTResponse.comment_2, m.FFTResponse.mode)
+    base = (select(m.FFTResponse.id, m.FFTResponse.response_date, m.Practice.code, m.FFTResponse.scale,
+                   m.FFTResponse.rating, m.FFTResponse.comment, m.FFTResponse.comment_2, m.FFTResponse.mode)
             .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id).where(and_(*conds))
             .order_by(m.FFTResponse.response_date.desc(), m.FFTResponse.id.desc()))
     count_stmt = (select(func.count()).select_from(m.FFTResponse)
@@ -440,7 +398,7 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
         else:
             matching = conn.execute(count_stmt).scalar_one()
             raw = conn.execute(base.limit(limit)).all()
-    df = pd.DataFrame(raw, columns=["date", "practice_code", "scale", "rating", "comment", "follow_up", "mode"])
+    df = pd.DataFrame(raw, columns=["id", "date", "practice_code", "scale", "rating", "comment", "follow_up", "mode"])
     for col in ("comment", "follow_up"):
         df[col] = pd.Series([redact_for(viewer, t) for t in df[col]], index=df.index, dtype=object)
     if words and redacting:
@@ -451,14 +409,30 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
         df = df[keep]
         matching = len(df)
         df = df.head(limit)
+    df["themes"] = _stored_tags(engine, config, df["id"])
     df["date"] = pd.to_datetime(df["date"]).dt.date
     df["practice_name"] = df["practice_code"].map(sc.names).astype("str")
     df["question"] = df["scale"].map({"current": "Current", "legacy": "Old (likely to recommend)"}).astype("str")
     df["answer"] = [ANSWER_WORDS.get(s, ANSWER_WORDS["current"]).get(int(r), str(r))
                     for s, r in zip(df["scale"], df["rating"])]
-    df["themes"] = [", ".join(tag_themes(f"{a or ''} {b or ''}")) for a, b in zip(df["comment"], df["follow_up"])]
     reason = "" if matching else "No comments match these filters in the chosen period."
     return Comments(df[COMMENT_COLUMNS].reset_index(drop=True), int(matching), allowed, reason)
+
+
+def _stored_tags(engine: Engine, config: FederationConfig, ids: pd.Series) -> list[str]:
+    """Each response's stored theme tags, in the config's order, joined with ", "."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return []
+    order = {name: i for i, name in enumerate(theme_names(config))}
+    tags: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start:start + 1000]
+            for rid, theme in conn.execute(select(m.CommentTheme.response_id, m.CommentTheme.theme)
+                                           .where(m.CommentTheme.response_id.in_(chunk))):
+                tags.setdefault(int(rid), []).append(theme)
+    return [", ".join(sorted(tags.get(i, []), key=lambda t: order.get(t, len(order)))) for i in ids]
 
 
 def comment_months(engine: Engine, filters: calc.Filters) -> list[date]:
@@ -506,8 +480,8 @@ def complaints_summary(engine: Engine, config: FederationConfig, viewer: Viewer,
     if sc.empty:
         return pd.DataFrame(columns=cols)
     rows = _complaint_rows(engine, sc, people=False)
-    rows["to_ack"] = _working_days(rows["received_on"], rows["acknowledged_on"])
-    rows["to_resolve"] = _working_days(rows["received_on"], rows["resolved_on"])
+    rows["to_ack"] = working_days_between(rows["received_on"], rows["acknowledged_on"])
+    rows["to_resolve"] = working_days_between(rows["received_on"], rows["resolved_on"])
     codes = {i.derived: i.code for i in config.indicators if i.derived and i.derived.startswith("complaints")}
     ind = calc.indicator_by_practice(engine, list(codes.values()), sc.codes, sc.start, sc.end)
 
@@ -568,8 +542,8 @@ def complaint_details(engine: Engine, config: FederationConfig, viewer: Viewer,
     if sc.empty or not allowed:
         return pd.DataFrame(columns=cols)
     df = _complaint_rows(engine, Scope(allowed, sc.start, sc.end, sc.names), people=True)
-    df["days_to_ack"] = _working_days(df["received_on"], df["acknowledged_on"])
-    df["days_to_resolve"] = _working_days(df["received_on"], df["resolved_on"])
+    df["days_to_ack"] = working_days_between(df["received_on"], df["acknowledged_on"])
+    df["days_to_resolve"] = working_days_between(df["received_on"], df["resolved_on"])
     df["ack_in_time"] = np.where(df["days_to_ack"].isna(), "not yet",
                                  np.where(df["days_to_ack"] <= ack_days, "yes", "no"))
     df["resolved_in_time"] = np.where(df["days_to_resolve"].isna(), "open",

@@ -266,7 +266,7 @@ else:
                                 format_func=lambda d: "All months" if d == "All" else month_label(d))
     ratings = c4.multiselect("Answer", [1, 2, 3, 4, 5, 6], key="fb_ratings", placeholder="Any answer",
                              format_func=lambda r: tf.ANSWER_WORDS["current"][r])
-    chosen_themes = c5.multiselect("Theme", list(tf.THEMES), key="fb_themes", placeholder="Any theme")
+    chosen_themes = c5.multiselect("Theme", tf.theme_names(), key="fb_themes", placeholder="Any theme")
     result = tf.comments(viewer, filters, search=search,
                          practice_codes=() if chosen_practice == "All" else (chosen_practice,),
                          month=None if chosen_month == "All" else chosen_month, ratings=tuple(ratings),

@@ -7,13 +7,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, func, insert, select
 
 from data_layer import engine as calc
 from data_layer import feedback as fb
 from data_layer import models as m
 from data_layer.analytics import wilson_interval
-from data_layer.derived import refresh_derived
+from data_layer.derived import fft_monthly
+from data_layer.measures.fft_summary import fft_monthly_from_summary, refresh_fft_summary
+from data_layer.measures.refresh import refresh as refresh_measures
 from data_layer.scope import Viewer
 
 ADMIN = Viewer("admin@test.invalid", "admin")
@@ -67,7 +69,7 @@ def small(empty_engine, config):
             conn.execute(insert(m.Complaint).values(practice_id=ids[p], reference=ref, received_on=rec,
                                                     acknowledged_on=ack, resolved_on=res, category=cat,
                                                     summary=summary))
-    refresh_derived(empty_engine, config)
+    refresh_measures(empty_engine, config)
     return empty_engine
 
 
@@ -151,15 +153,15 @@ def test_comment_search_filters_and_themes(small, config):
 def test_theme_counts_in_sql_agree_with_the_tags_shown(small, config):
     counts = fb.comment_themes(small, config, VIEWER, WINDOW).set_index("theme")  # counts: every role
     rows = fb.comments(small, config, ADMIN, WINDOW).rows
-    for theme in fb.THEMES:
+    for theme in fb.theme_names(config):
         tagged = rows["themes"].str.split(", ").apply(lambda t: theme in t)
         assert counts.loc[theme, "total"] == int(tagged.sum()), theme
     assert counts.loc["Phone", "negative"] == 1 and counts.loc["Phone", "positive"] == 1
 
 
-def test_tag_themes_words():
-    assert fb.tag_themes("Waited 40 minutes on the phone") == ["Phone", "Waiting"]
-    assert fb.tag_themes("") == [] and fb.tag_themes(None) == []
+def test_tag_themes_words(config):
+    assert fb.tag_themes(config, "Waited 40 minutes on the phone") == ["Phone", "Waiting"]
+    assert fb.tag_themes(config, "") == [] and fb.tag_themes(config, None) == []
 
 
 def test_complaints_aggregates_for_all_details_for_own_practice(small, config):
@@ -211,3 +213,132 @@ def test_practices_are_compared_with_the_whole_federation(small, config):
                                                                             practice_codes=("Z1",)))
     assert pooled_one == pooled and list(one["practice_code"]) == ["Z1"]
     assert np.isnan(one.iloc[0]["total"])  # still hidden: the federation total would give Z2's count away
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The FFT summary and the stored theme tags give the same figures as counting the raw responses
+# ----------------------------------------------------------------------------------------------------------------
+def _old_counts(engine, config, viewer, filters) -> fb.FFTCounts:
+    """The FFT counts as the feedback page made them before the summary: derived.fft_monthly over every response."""
+    sc = fb.scope(engine, config, viewer, filters)
+    with engine.connect() as conn:
+        current, legacy = fft_monthly(conn, "current"), fft_monthly(conn, "legacy")
+    return fb.FFTCounts(sc, fb._practice_month_counts(engine, sc, "current", monthly=current),
+                        fb._practice_month_counts(engine, sc, "legacy", monthly=legacy),
+                        fb._practice_month_counts(engine, sc, "current", every_practice=True, monthly=current))
+
+
+def _sorted(df):
+    return df.sort_values(["practice_id", "month"]).reset_index(drop=True)
+
+
+def test_summary_gives_the_same_fft_figures_as_the_raw_responses_on_the_demo(demo_engine, config):
+    with demo_engine.connect() as conn:
+        for scale in ("current", "legacy"):
+            old, new = fft_monthly(conn, scale), fft_monthly_from_summary(conn, scale)
+            assert len(new) > 0
+            pd.testing.assert_frame_equal(_sorted(new), _sorted(old))
+    for filters in (calc.Filters(), calc.Filters(practice_codes=("Z90003", "Z90008"), months=24)):
+        old, new = _old_counts(demo_engine, config, BOARD, filters), fb.fft_counts(demo_engine, config, BOARD, filters)
+        for scale in ("current", "legacy"):
+            pd.testing.assert_frame_equal(fb.fft_by_month(demo_engine, config, BOARD, filters, scale, counts=new),
+                                          fb.fft_by_month(demo_engine, config, BOARD, filters, scale, counts=old))
+        pd.testing.assert_frame_equal(fb.fft_practice_months(demo_engine, config, BOARD, filters, counts=new),
+                                      fb.fft_practice_months(demo_engine, config, BOARD, filters, counts=old))
+        (per_new, pooled_new), (per_old, pooled_old) = (
+            fb.fft_by_practice(demo_engine, config, BOARD, filters, counts=c) for c in (new, old))
+        pd.testing.assert_frame_equal(per_new, per_old)
+        assert pooled_new == pooled_old
+        pd.testing.assert_frame_equal(fb.legacy_use(demo_engine, config, BOARD, filters, counts=new),
+                                      fb.legacy_use(demo_engine, config, BOARD, filters, counts=old))
+    assert not fb.legacy_use(demo_engine, config, BOARD, calc.Filters()).empty  # the old question is in the demo
+
+
+def test_modes_and_theme_counts_agree_with_the_raw_responses_on_the_demo(demo_engine, config):
+    filters = calc.Filters(practice_codes=("Z90001", "Z90002", "Z90003"), months=12)
+    sc = fb.scope(demo_engine, config, BOARD, filters)
+    with demo_engine.connect() as conn:
+        raw = pd.DataFrame(conn.execute(
+            select(m.FFTResponse.response_date, m.FFTResponse.mode, m.FFTResponse.rating, m.FFTResponse.comment,
+                   m.FFTResponse.comment_2).join(m.Practice, m.Practice.id == m.FFTResponse.practice_id)
+            .where(m.Practice.code.in_(sc.codes), m.FFTResponse.response_date >= sc.start,
+                   m.FFTResponse.response_date <= sc.end_date)).all(),
+            columns=["date", "mode", "rating", "comment", "comment_2"])
+    raw["month"] = pd.to_datetime(raw["date"]).dt.to_period("M").dt.to_timestamp()
+    modes = fb.response_modes(demo_engine, config, BOARD, filters).set_index("month")
+    expected = raw.groupby(["month", "mode"]).size().unstack(fill_value=0)
+    assert len(modes) == len(expected) == 12
+    for mode in fb.MODES:
+        assert modes[mode].tolist() == expected.get(mode, pd.Series(0, index=expected.index)).tolist(), mode
+    assert modes["total"].tolist() == raw.groupby("month").size().tolist()
+
+    themes = fb.comment_themes(demo_engine, config, VIEWER, filters).set_index("theme")
+    commented = raw[raw["comment"].notna() | raw["comment_2"].notna()]
+    text = (commented["comment"].fillna("") + " " + commented["comment_2"].fillna("")).str.lower()
+    assert list(themes.index) and set(themes.index) == set(fb.theme_names(config))
+    for theme in config.themes:
+        hit = text.apply(lambda s: any(w in s for w in theme.words))
+        negative = hit & commented["rating"].isin([4, 5])
+        assert themes.loc[theme.name, "total"] == int(hit.sum()), theme.name
+        assert themes.loc[theme.name, "negative"] == int(negative.sum()), theme.name
+    assert themes["total"].sum() > 0
+
+
+def test_aggregated_monthly_counts_fill_only_months_without_responses(small, config):
+    with small.begin() as conn:
+        ids = dict(conn.execute(select(m.Practice.code, m.Practice.id)).all())
+        # January: Z2 sent NHS England's aggregated counts only -> they are used
+        conn.execute(insert(m.FFTMonthlyCount).values(
+            practice_id=ids["Z2"], month=date(2026, 1, 1), scale="current", very_good=10, good=5, neither=2, poor=1,
+            very_poor=1, dont_know=1, total=20, mode_sms=12, mode_online=3, mode_paper=None, mode_telephone=1,
+            mode_other=0))
+        # March: Z1 has individual responses, so its aggregated counts are never added to them
+        conn.execute(insert(m.FFTMonthlyCount).values(
+            practice_id=ids["Z1"], month=date(2026, 3, 1), scale="current", very_good=50, good=0, neither=0, poor=0,
+            very_poor=0, dont_know=0, total=50, mode_sms=50))
+        refresh_fft_summary(conn)
+    monthly = fb.fft_by_month(small, config, BOARD, WINDOW).set_index("month")
+    jan = monthly.loc[pd.Timestamp("2026-01-01")]
+    assert jan["total"] == 20 and jan["positive"] == 15 and jan["pct_positive"] == pytest.approx(75)
+    assert monthly.loc[pd.Timestamp("2026-03-01"), "total"] == 9  # still the 9 individual responses
+    modes = fb.response_modes(small, config, BOARD, WINDOW).set_index("month")
+    assert modes.loc[pd.Timestamp("2026-01-01"), ["SMS", "Online", "Paper", "Telephone", "Other"]].tolist() == [
+        12, 3, 0, 1, 0]
+    assert modes.loc[pd.Timestamp("2026-01-01"), "Not recorded"] == 4  # 20 in all, 16 with a mode
+    assert modes.loc[pd.Timestamp("2026-03-01"), "total"] == 9
+    with small.connect() as conn:
+        pd.testing.assert_frame_equal(_sorted(fft_monthly_from_summary(conn)), _sorted(fft_monthly(conn)))
+
+
+def test_summary_refresh_for_one_practice_leaves_the_others(small, config):
+    with small.begin() as conn:
+        ids = dict(conn.execute(select(m.Practice.code, m.Practice.id)).all())
+        for i in range(3):
+            conn.execute(insert(m.FFTResponse).values(practice_id=ids["Z2"], response_key=f"late{i}",
+                                                      response_date=date(2026, 3, 20), scale="current", rating=1,
+                                                      comment=None, mode="Online"))
+        conn.execute(delete(m.FFTResponse).where(m.FFTResponse.practice_id == ids["Z1"],
+                                                 m.FFTResponse.response_date == date(2026, 3, 2)))
+        refresh_fft_summary(conn, practice_ids=[ids["Z2"]])
+    pm = fb.fft_practice_months(small, config, BOARD, WINDOW)
+    march = pm[pm["month"] == pd.Timestamp("2026-03-01")].set_index("practice_code")
+    assert march.loc["Z2", "total"] == 6  # 3 + the 3 new ones
+    assert march.loc["Z1", "total"] == 6  # Z1 was not refreshed: its deleted response is still counted
+    with small.connect() as conn:
+        commented = conn.execute(select(func.sum(m.FFTSummary.comments)).where(
+            m.FFTSummary.practice_id == ids["Z2"])).scalar_one()
+    assert commented == 2  # Z2's two comments; the new responses have none
+
+
+def test_complaint_over_christmas_counts_bank_holidays(small, config):
+    with small.begin() as conn:
+        pid = conn.execute(select(m.Practice.id).where(m.Practice.code == "Z1")).scalar_one()
+        conn.execute(insert(m.Complaint).values(practice_id=pid, reference="XMAS", received_on=date(2024, 12, 2),
+                                                acknowledged_on=date(2024, 12, 5), resolved_on=date(2025, 1, 28),
+                                                category="Access", summary="over Christmas"))
+    filters = calc.Filters(period_end=date(2024, 12, 1), months=1)
+    row = fb.complaint_details(small, config, LEAD_A, filters).set_index("reference").loc["XMAS"]
+    assert row["days_to_resolve"] == 38  # 41 weekdays less Christmas Day, Boxing Day and New Year's Day
+    assert row["days_to_ack"] == 3 and row["ack_in_time"] == "yes"
+    summary = fb.complaints_summary(small, config, VIEWER, filters).set_index("practice_code")
+    assert summary.loc["Z1", "median_days_to_resolve"] == 38

@@ -36,9 +36,13 @@ lapsing_by_course = tr.lapsing_by_course
 chase_list = tr.chase_list
 hours_summary = tr.hours_summary
 hours_by_person = tr.hours_by_person
-THEMES = fb.THEMES
 ANSWER_WORDS = fb.ANSWER_WORDS
 MODES = fb.MODES
+
+
+def theme_names() -> list[str]:
+    """The comment themes declared in federation.toml, in its order."""
+    return fb.theme_names(config())
 
 
 # ----------------------------------------------------------------------------------------------------------------
