@@ -67,6 +67,13 @@ class KPIResult:
         return RAG_WORDS[self.rag]
 
     @property
+    def status_text(self) -> str:
+        """RAG in words, or why the figure is not judged ("Too few to judge", "Not shown: …")."""
+        if self.judgement == status.JUDGED:
+            return status.rag_text(self.rag)
+        return self.judgement_text or status.judgement_words(self.judgement)
+
+    @property
     def rag_symbol(self) -> str:
         return RAG_SYMBOLS[self.rag]
 

@@ -329,18 +329,15 @@ def aim_summary(config: FederationConfig, aim_id: str, results: dict[str, calc.K
         return "No data for these measures in the chosen period and practices."
     parts = []
     if with_target:
-        on = [r for r in with_target if r.rag == "green"]
-        near = [r for r in with_target if r.rag == "amber"]
-        off = [r for r in with_target if r.rag == "red"]
-        parts.append(f"{len(on)} of {len(with_target)} measure{'s' if len(with_target) != 1 else ''} with a target "
-                     f"{'is' if len(on) == 1 else 'are'} on target"
-                     + (f", {len(near)} near target" if near else "")
-                     + (f" and {len(off)} off target" if off else "") + ".")
-        for r in off:
+        parts.append(status.tally(r.rag for r in with_target))
+        too_few = [r for r in with_target if r.judgement == status.TOO_FEW]
+        if too_few:
+            parts.append("Too few cases to judge this month: " + "; ".join(r.indicator.name for r in too_few) + ".")
+        for r in (r for r in with_target if r.rag == "red"):
             parts.append(f"{r.indicator.name} is {calc.format_value(r.latest_value, r.indicator.unit)} against a "
                          f"target of {calc.format_value(r.target, r.indicator.unit)}.")
-    improving = [r for r in res if r.spc is not None and r.spc.variation.startswith("improvement")]
-    concern = [r for r in res if r.spc is not None and r.spc.variation.startswith("concern")]
+    improving = [r for r in res if r.variation.startswith("improvement")]
+    concern = [r for r in res if r.variation.startswith("concern")]
     if improving:
         parts.append("Improving (special cause): " + "; ".join(r.indicator.name for r in improving) + ".")
     if concern:
@@ -359,7 +356,8 @@ def aim_summary(config: FederationConfig, aim_id: str, results: dict[str, calc.K
         parts.append("Consistently meets its target: " + "; ".join(r.indicator.name for r in passes) + ".")
     suppressed = [r for r in res if r.suppressed]
     if suppressed:
-        parts.append("Not shown (fewer than 5 responses): " + "; ".join(r.indicator.name for r in suppressed) + ".")
+        parts.append("Not shown (too few responses to show safely): " + "; ".join(r.indicator.name for r in suppressed)
+                     + ".")
     return " ".join(parts)
 
 

@@ -74,7 +74,7 @@ for i, aim in enumerate(cfg.aims, start=1):
         with cols[j % 2]:
             st.plotly_chart(views.spc_chart(viewer, filters, ind.code, ind.name, 300), width="stretch",
                             key=f"aim_{aim.id}_{ind.code}")
-            value = "Not shown (fewer than 5 responses)" if res.suppressed else format_value(res.latest_value, ind.unit)
+            value = res.judgement_text if res.suppressed else format_value(res.latest_value, ind.unit)
             target = f"target {format_value(res.target, ind.unit)}" if res.target is not None else "no target"
             st.markdown(f"**{value}** in {month_label(res.latest_period)} · {target} · "
                         f"**{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}** · {views.variation_label(res)}")

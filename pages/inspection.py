@@ -86,7 +86,7 @@ with st.container(border=True):
     st.caption("Each file is built when you click its button (the PDF, with every chart, takes a few seconds) and "
                "the export is recorded in the audit log. Patients' comments, complaint summaries and significant "
                "event learning have names, phone numbers, email addresses, NHS numbers and postcodes removed in "
-               "every file, and months with fewer than 5 Friends and Family Test responses are not shown. The pack "
+               "every file, and months with too few Friends and Family Test responses to show safely are not shown. The pack "
                "holds no staff names.")
 
 # --- Preview ------------------------------------------------------------------------------------------------------

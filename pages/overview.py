@@ -123,7 +123,7 @@ views.page_link("pages/aims.py", viewer.role, label="Each aim's measures over ti
 st.subheader("Practices at a glance")
 st.caption(f"Every measure for each practice in its latest month, with the {where.lower() if where == 'Federation' else where} "
            "figure first. Each cell gives the value and its status: ✔ on target, ▲ near target, ✖ off target, "
-           "no symbol where there is no target; “not shown” where fewer than 5 patients responded. Hover over a cell "
+           "no symbol where there is no target; “not shown” where too few patients responded to show it safely. Hover over a cell "
            "for the month and how the practice compares with the federation. Compare practices with care: the "
            "Quality indicators page shows which differences are more than chance.")
 grid = views.matrix(viewer, filters)

@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import engine as calc
-from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS
+from data_layer.policy import status
 from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
 from ui import charts, data, state, views
+from ui.audit_download import audited_download_button
 from ui.guard import page_context
 from ui.format import format_value, month_label
 
@@ -67,21 +68,20 @@ mine = data.kpi_results(viewer, one)
 federation = data.kpi_results(viewer, everyone)
 rows, _ = views.practice_results(viewer, everyone)
 compared = rows[rows["practice_code"] == code].set_index("indicator_code")
-with_target = [r for r in mine.values() if r.target is not None and r.latest_value is not None]
-on = sum(r.rag == "green" for r in with_target)
-near = sum(r.rag == "amber" for r in with_target)
-off = sum(r.rag == "red" for r in with_target)
-concerns = [r for r in mine.values() if r.spc is not None and r.spc.variation.startswith("concern")]
-improving = [r for r in mine.values() if r.spc is not None and r.spc.variation.startswith("improvement")]
+tally = status.tally_counts(r.rag for r in mine.values())
+concerns = [r for r in mine.values() if r.variation.startswith("concern")]
+improving = [r for r in mine.values() if r.variation.startswith("improvement")]
 
 st.subheader("Measures against targets and the federation")
 if not any(r.latest_value is not None for r in mine.values()):
     st.info("No figures for this practice in the chosen period.", icon=":material/info:")
 else:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("✔ On target", f"{on} of {len(with_target)}")
-    c2.metric("▲ Near target", near)
-    c3.metric("✖ Off target", off)
+    c1.metric("✔ On target", f"{tally['on']} of {tally['judged']}",
+              help="Measures with a target that can be judged this month (too few cases and hidden figures are "
+                   "not counted).")
+    c2.metric("▲ Near target", tally["near"])
+    c3.metric("✖ Off target", tally["off"])
     c4.metric("Special-cause concerns", len(concerns), help="Measures whose latest month is a special-cause concern.")
     summary = []
     if concerns:
@@ -101,7 +101,7 @@ else:
             "Measure": r["indicator"],
             "Practice": "Not shown" if res.suppressed else format_value(res.latest_value, r["unit"]),
             "Target": format_value(r["target"], r["unit"]),
-            "Status": f"{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}",
+            "Status": res.status_text,
             "Federation": format_value(fed.latest_value, r["unit"]),
             "Compared with federation": "–" if cmp is None else
             f"{COMPARISON_SYMBOLS.get(cmp['comparison'], '')} {cmp['comparison'].capitalize()}",
@@ -154,7 +154,7 @@ else:
         t3.metric("Never completed", int(lap["Never completed"]))
         t4.metric("Lapse within 30 days", int(lap["Lapses within 30 days"]),
                   help=f"{int(lap['Lapses in 31–60 days'])} more in 31–60 days, {int(lap['Lapses in 61–90 days'])} in "
-                       "61–90 days.")
+                       f"61–90 days, counted on {tr['lapsing_as_of']:%-d %B %Y}.")
     gaps = by_course[(by_course["course"] != "ALL") & (by_course["practice_code"] == code)].copy()
     gaps = gaps[(gaps["lapsed"] + gaps["never_completed"] + gaps["lapsing"]) > 0].sort_values(
         "compliance_pct", kind="mergesort")
@@ -183,16 +183,17 @@ else:
                     "Expires": pd.to_datetime(chase["expires_on"]).dt.strftime("%d %b %Y").fillna("–"),
                 })
                 st.dataframe(people, hide_index=True, width="stretch")
-                st.download_button("Download the chase list (CSV)", views.csv_bytes(people),
-                                   file_name=f"{code}_training_chase_list.csv", mime="text/csv",
-                                   icon=":material/download:", key="dl_chase")
+                audited_download_button("Download the chase list (CSV)", views.csv_bytes(people),
+                                        f"{code}_training_chase_list.csv", what="training chase list (names)",
+                                        rows=len(people), practice_code=code, page="Practice profile",
+                                        mime="text/csv", icon=":material/download:", key="dl_chase")
     else:
         st.caption("Names are shown only to this practice's lead and the board.")
     views.page_link("pages/training.py", viewer.role, label="Staff training in detail", icon=":material/school:")
 
 # --- Patient feedback ---------------------------------------------------------------------------------------------
 st.subheader("Patient feedback")
-pos, neg = mine.get("FFT_POSITIVE"), mine.get("FFT_NEGATIVE")
+pos, neg = mine.get(cfg.screens.fft_positive or ""), mine.get(cfg.screens.fft_negative or "")
 if pos is None or pos.series.empty:
     st.info("No Friends and Family Test responses for this practice in the chosen period.", icon=":material/info:")
 else:
@@ -200,12 +201,13 @@ else:
     f1, f2, f3 = st.columns(3)
     f1.metric(f"Positive ({month_label(pos.latest_period)})",
               "Not shown" if pos.suppressed else format_value(pos.latest_value, "%"),
-              help="Very good + Good, of all responses. " + ("Fewer than 5 responses: not shown." if pos.suppressed
-                                                             else ""))
+              help="Very good + Good, of all responses. " + (pos.judgement_text if pos.suppressed else ""))
     f2.metric("Negative", "Not shown" if neg is None or neg.suppressed else format_value(neg.latest_value, "%"),
               help="Poor + Very poor, of all responses.")
-    f3.metric("Responses", f"{int(last['denominator']):,}" if not pos.suppressed else "Fewer than 5")
-    fed_pos = federation["FFT_POSITIVE"].series[["period_start", "value"]].assign(series="Federation")
+    f3.metric("Responses", f"{int(last['denominator']):,}" if not pos.suppressed and pd.notna(last["denominator"])
+              else f"Fewer than {cfg.thresholds.suppression_min}")
+    fed_series = federation[pos.indicator.code].series
+    fed_pos = fed_series[["period_start", "value"]].assign(series="Federation")
     own_pos = pos.series[["period_start", "value", "lower_ci", "upper_ci"]].assign(series=p["display_name"])
     trend = pd.concat([own_pos, fed_pos], ignore_index=True)
     st.plotly_chart(charts.trend_figure(trend, "period_start", "value", series="series", unit="%",
@@ -218,9 +220,8 @@ else:
         "Positive (%)": pos.series["value"].round(1),
         "95% interval": [("–" if pd.isna(lo) else f"{lo:.1f} to {hi:.1f}")
                          for lo, hi in zip(pos.series["lower_ci"], pos.series["upper_ci"])],
-        "Federation (%)": pos.series["period_start"].map(
-            federation["FFT_POSITIVE"].series.set_index("period_start")["value"]).round(1),
-        "Note": ["Fewer than 5 responses: not shown" if s else "" for s in pos.series["suppressed"]],
+        "Federation (%)": pos.series["period_start"].map(fed_series.set_index("period_start")["value"]).round(1),
+        "Note": [pos.judgement_text if s else "" for s in pos.series["suppressed"]],
     })
     views.data_behind(behind, f"{code}_fft_positive.csv", "profile_fft")
     views.page_link("pages/feedback.py", viewer.role, label="Patient feedback and comments", icon=":material/forum:")

@@ -51,13 +51,14 @@ m1.metric(f"Latest ({month_label(res.latest_period)})",
           "Not shown" if res.suppressed else format_value(res.latest_value, unit),
           delta=None if res.change is None else format_value(res.change, unit, signed=True),
           delta_color={"higher": "normal", "lower": "inverse"}.get(ind.direction, "off"),
-          help="Fewer than 5 responses: not shown." if res.suppressed else f"{where}: Σ numerator / Σ denominator.")
+          help=res.judgement_text if res.suppressed else f"{where}: Σ numerator / Σ denominator.")
 m2.metric("Target", format_value(res.target, unit) if res.target is not None else "None set",
           help={"higher": "Higher is better.", "lower": "Lower is better."}.get(ind.direction, "No preferred direction."))
 m3.metric("Status", f"{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}")
 m4.metric("Variation", views.variation_label(res), help=getattr(s, "variation_text", "Not enough data"))
 if res.suppressed:
-    st.warning("The latest month had fewer than 5 responses, so its figure is not shown.", icon=":material/visibility_off:")
+    st.warning(f"The latest month's figure is not shown: {res.judgement_text.removeprefix('Not shown: ')}.",
+               icon=":material/visibility_off:")
 
 # --- Control chart ------------------------------------------------------------------------------------------------
 st.subheader("Is it changing? Statistical process control")

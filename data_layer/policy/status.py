@@ -89,6 +89,13 @@ def rag_text(rag_code: str) -> str:
     return f"{RAG_SYMBOLS[rag_code]} {RAG_WORDS[rag_code]}"
 
 
+def tally_counts(rags) -> dict[str, int]:
+    """How many figures with a target are on, near and off target (figures not judged are not counted)."""
+    codes = [r for r in rags if r in ("green", "amber", "red")]
+    return {"judged": len(codes), "on": codes.count("green"), "near": codes.count("amber"),
+            "off": codes.count("red")}
+
+
 def tally(rags, noun: str = "measure") -> str:
     """'7 of 12 measures with a target are on target, 3 near target and 2 off target.'"""
     codes = [r for r in rags if r in ("green", "amber", "red")]
@@ -103,5 +110,5 @@ def tally(rags, noun: str = "measure") -> str:
 
 
 __all__ = ["JUDGEMENTS", "JUDGED", "TOO_FEW", "SUPPRESSED", "NOT_RECEIVED", "NO_DATA", "REASON_PRIMARY",
-           "REASON_SECONDARY", "judgement_words", "variation_words", "assurance_words", "decimals", "rag", "rag_one", "rag_text", "tally", "RAG_WORDS",
+           "REASON_SECONDARY", "judgement_words", "variation_words", "assurance_words", "decimals", "rag", "rag_one", "rag_text", "tally_counts", "tally", "RAG_WORDS",
            "RAG_SYMBOLS"]
