@@ -210,22 +210,31 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
 
 
 def table_with_download(table: pd.DataFrame, file_name: str, label: str, key: str, height: int | None = None,
-                        column_config: dict | None = None) -> None:
-    """Show a table (plain text cells) and offer exactly that table as a CSV download."""
+                        column_config: dict | None = None, audited: str | None = None) -> None:
+    """Show a table (plain text cells) and offer exactly that table as a CSV download. ``audited`` names
+    person-level data ("training chase list"): the download is then recorded in the audit log when clicked."""
     st.dataframe(table, hide_index=True, width="stretch", column_config=column_config,
                  height=height if height is not None else "auto")
-    st.download_button(f"Download {label} (CSV)", csv_bytes(table), file_name=file_name, mime="text/csv",
-                       icon=":material/download:", key=key)
+    _download(f"Download {label} (CSV)", csv_bytes(table), file_name, key, audited, len(table))
+
+
+def _download(label: str, data: bytes, file_name: str, key: str, audited: str | None, rows: int) -> None:
+    if audited:
+        from ui.audit_download import audited_download_button
+
+        audited_download_button(label, data, file_name, what=audited, rows=rows, mime="text/csv",
+                                icon=":material/download:", key=key)
+    else:
+        st.download_button(label, data, file_name=file_name, mime="text/csv", icon=":material/download:", key=key)
 
 
 def chart_table(table: pd.DataFrame, file_name: str, label: str, key: str, title: str = "Table behind the chart",
-                height: int | None = None, column_config: dict | None = None) -> None:
+                height: int | None = None, column_config: dict | None = None, audited: str | None = None) -> None:
     """The table a chart was drawn from, folded away under the chart, with its CSV download always in view."""
     with st.expander(title):
         st.dataframe(table, hide_index=True, width="stretch", column_config=column_config,
                      height=height if height is not None else "auto")
-    st.download_button(f"Download {label} (CSV)", csv_bytes(table), file_name=file_name, mime="text/csv",
-                       icon=":material/download:", key=key)
+    _download(f"Download {label} (CSV)", csv_bytes(table), file_name, key, audited, len(table))
 
 
 def date_text(d) -> str:

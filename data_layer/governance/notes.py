@@ -119,7 +119,8 @@ def remove_note(engine: Engine, viewer: Viewer, note_id: int) -> None:
 
 def _frame(rows) -> pd.DataFrame:
     df = pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
-    df["practice_code"] = df["practice_code"].map(lambda c: c or None).astype(object)
+    # None (not NaN, which pandas' string dtype would give) for a note on every practice
+    df["practice_code"] = pd.Series([c or None for c in df["practice_code"]], index=df.index, dtype=object)
     df["rebase"] = df["rebase"].astype(bool)
     return df
 
