@@ -1,8 +1,15 @@
-"""The audit trail: sign-ins, imports, exports, user and role changes. Append-only: the application inserts rows and
-never updates or deletes them."""
+"""The audit trail: sign-ins, imports, exports (pack files and page downloads of person-level data), user and role
+changes. Append-only: the application inserts rows and never updates or deletes them, and the database refuses to
+(migration 0005: triggers on SQLite and PostgreSQL).
+
+Who did it: the signed-in email in the app. On the command line there is no sign-in, so ``--as EMAIL`` is
+self-declared: :func:`cli_actor` accepts it only for an active user and records the operating-system account beside
+it (``ops@nhs.net (cli:alice)``), so the row says both who was claimed and who ran the command."""
 from __future__ import annotations
 
+import getpass
 import io
+import os
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
@@ -33,6 +40,56 @@ def record(target: Engine | Connection, actor: str, action: str, practice_code: 
     else:
         with target.begin() as conn:
             conn.execute(stmt)
+
+
+class ActorError(ValueError):
+    """``--as EMAIL`` names nobody who may use the dashboard."""
+
+
+def os_account() -> str:
+    """``cli:<operating-system account>`` of the process (``cli:unknown`` when the system cannot say)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name (e.g. a container without a passwd entry)
+        return f"cli:uid {os.getuid()}" if hasattr(os, "getuid") else "cli:unknown"
+
+
+def cli_actor(target: Engine | Connection, claimed: str | None, roles: tuple[str, ...] | None = None) -> str:
+    """The actor to record for a command-line action. Without ``--as``: ``cli:<os account>``. With it: the claimed
+    email must be an active user (with one of ``roles``, if given) and the OS account is recorded beside it."""
+    account = os_account()
+    if not claimed:
+        return account
+    from .users import find_viewer
+
+    engine = target.engine if isinstance(target, Connection) else target
+    viewer = find_viewer(engine, claimed)
+    if viewer is None:
+        raise ActorError(f"--as {claimed.strip()}: no active user with that email (--as is checked against the "
+                         "users table: add them with `python -m data_layer users add EMAIL --role ...`, or leave "
+                         "--as out to be recorded as your operating-system account)")
+    if roles and viewer.role not in roles:
+        raise ActorError(f"--as {viewer.email}: that user's role ({viewer.role}) may not do this; it needs "
+                         + " or ".join(roles))
+    return f"{viewer.email} ({account})"[:255]
+
+
+def record_sign_in(engine: Engine, email: str, practice_code: str | None, detail: str, session_key: str,
+                   since: datetime | None = None) -> bool:
+    """Record a sign-in once per sign-in session (``session_key`` identifies the identity provider's login, e.g. a
+    digest of its token's issue time; ``since``, when known, is that time, so the look-up uses the index on ``at``).
+    A page load or a second tab of the same login adds no row. Returns True when it recorded."""
+    marker = f"[session {session_key}]"
+    with engine.begin() as conn:
+        stmt = select(m.AuditEvent.id).where(m.AuditEvent.action == "sign_in", m.AuditEvent.actor == email,
+                                             m.AuditEvent.detail.like(f"%{marker}"))
+        if since is not None:
+            stmt = stmt.where(m.AuditEvent.at >= since - timedelta(minutes=5))  # allow for clock skew
+        seen = conn.execute(stmt.limit(1)).first()
+        if seen is not None:
+            return False
+        record(conn, email, "sign_in", practice_code, f"{detail} {marker}")
+    return True
 
 
 def search(engine: Engine, viewer: Viewer, text: str = "", action: str | None = None, since: date | None = None,

@@ -2,6 +2,10 @@
 a picker of demo users. Authorisation always comes from the users table (data_layer.users)."""
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime, timezone
+
 import streamlit as st
 
 from data_layer import audit
@@ -93,10 +97,30 @@ def current_viewer(demo_database: bool) -> Viewer:
             st.session_state["_refused_audited"] = email
         _screen(lambda: _not_authorised_screen(email))
     if st.session_state.get("_sign_in_audited") != viewer.email:
-        audit.record(database(), viewer.email, "sign_in", viewer.practice_codes[0] if len(
-            viewer.practice_codes) == 1 else None, f"role {viewer.role}")
+        key, since = _login_key(viewer.email)
+        audit.record_sign_in(database(), viewer.email, viewer.practice_codes[0] if len(viewer.practice_codes) == 1
+                             else None, f"role {viewer.role}", session_key=key, since=since)
         st.session_state["_sign_in_audited"] = viewer.email
     return viewer
+
+
+def _login_key(email: str) -> tuple[str, datetime | None]:
+    """Which sign-in this is: a digest of the identity provider's login (its ID token's subject, issue time and
+    nonce, which the sign-in cookie keeps for as long as the person stays signed in), so reloading the page or
+    opening a second tab is not a new sign-in. Without those claims, the Streamlit session is the best there is."""
+    claims = {k: st.user.get(k) for k in ("sub", "iat", "nonce", "auth_time")}
+    if claims["iat"] is None and claims["nonce"] is None:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        claims = {"session": ctx.session_id if ctx else id(st.session_state)}
+    digest = hashlib.sha256(json.dumps([email, claims], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    issued = claims.get("iat")
+    try:
+        since = datetime.fromtimestamp(float(issued), timezone.utc).replace(tzinfo=None) if issued else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        since = None
+    return digest, since
 
 
 def sign_out_button() -> None:
