@@ -11,16 +11,14 @@ import sys
 import time
 from typing import Callable
 
+from sqlalchemy.exc import OperationalError
+
 from .config import ConfigError, load_config
-from .db import database_url, get_engine, is_empty
+from .db import SchemaError, UpgradeBusy, create_if_new, database_url, get_engine, make_engine
 
 
-class UsageError(Exception):
-    """Bad input from the user: exit code 2."""
-
-
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+from .cli_common import UsageError  # noqa: E402,F401  (sub-commands import it from cli_common)
+from .cli_common import say as _say  # noqa: E402
 
 
 def _summary_line(s) -> str:
@@ -30,17 +28,28 @@ def _summary_line(s) -> str:
             f"{s.significant_events:,} significant events in {secs:.1f} s")
 
 
+def _create_if_new() -> bool:
+    engine = make_engine()
+    try:
+        return create_if_new(engine)
+    finally:
+        engine.dispose()
+
+
 def cmd_init(args) -> int:
     from . import demo
 
     config = load_config()
+    created = _create_if_new()  # only a brand-new database; an older schema needs `db upgrade`
     engine = get_engine()
     if args.empty:
-        print(f"Database ready (schema at the newest revision): {engine.url.render_as_string(hide_password=True)}")
+        print(("Schema created" if created else "Database ready") + " (at the newest revision): "
+              + engine.url.render_as_string(hide_password=True))
         return 0
-    if not args.force and not is_empty(engine) and not demo.is_demo(engine):
-        raise UsageError("the database already holds a federation's data; --demo would replace it. "
-                         "Use an empty database, or add --force if you really mean to replace it.")
+    refusal = None if args.force else demo.replace_refusal(engine)
+    if refusal:
+        raise UsageError(refusal + " --demo would delete them. Use an empty database, or add --force if you "
+                         "really mean to replace them.")
     summary = demo.build(engine, config, progress=_say)
     print("Demo federation built: " + _summary_line(summary))
     return 0
@@ -52,10 +61,11 @@ def cmd_demo(args) -> int:
     if args.practices < 1 or args.months < 2:
         raise UsageError("--practices must be at least 1 and --months at least 2")
     config = load_config()
+    _create_if_new()
     engine = get_engine()
-    if not args.force and not is_empty(engine) and not demo.is_demo(engine):
-        raise UsageError("the database already holds a federation's data; refusing to replace it with demo data "
-                         "(use an empty database, or --force).")
+    refusal = None if args.force else demo.replace_refusal(engine)
+    if refusal:
+        raise UsageError(refusal + " Refusing to replace them with demo data (use an empty database, or --force).")
     summary = demo.build(engine, config, n_practices=args.practices, months=args.months, seed=args.seed,
                          progress=_say)
     print("Demo federation built: " + _summary_line(summary))
@@ -84,8 +94,13 @@ def cmd_status(args) -> int:
 def cmd_users(args) -> int:
     from .users import UserError, list_users, remove_user, save_user
 
+    from .audit import ActorError, cli_actor
+
     engine = get_engine()
-    actor = args.actor or "cli"
+    try:
+        actor = cli_actor(engine, args.actor)
+    except ActorError as exc:
+        raise UsageError(str(exc)) from exc
     try:
         if args.action == "add":
             practices = [c for group in (args.practice or []) for c in group.split(",")]
@@ -121,11 +136,53 @@ def _register_users(sub) -> None:
     ls = users.add_parser("list", help="list users")
     ls.add_argument("--json", action="store_true")
     for q in (add, rm, ls):
-        q.add_argument("--as", dest="actor", metavar="EMAIL", help="who is making the change (for the audit log)")
+        q.add_argument("--as", dest="actor", metavar="EMAIL",
+                       help="who is making the change, for the audit log. Self-declared (the command line has no "
+                            "sign-in): it must be an active user, and the audit row also names the operating-system "
+                            "account that ran the command (cli:<account>)")
     p.set_defaults(func=cmd_users)
 
 
 COMMANDS: dict[str, Callable] = {"users": _register_users}
+
+
+def cmd_db(args) -> int:
+    from .db import SchemaState, head_revision, schema_state, upgrade
+
+    engine = make_engine()
+    try:
+        if args.action == "upgrade":
+            before, after = upgrade(engine, wait=not args.no_wait)
+            if before == after:
+                print(f"Schema already at the newest revision ({after}): nothing to do.")
+            else:
+                print(f"Schema upgraded from {before or 'an empty database'} to {after} (the newest revision).")
+            return 0
+        state: SchemaState = schema_state(engine)
+        if args.json:
+            print(json.dumps({"status": state.status, "revision": state.revision, "head": head_revision()}))
+        else:
+            print(f"{state.revision or 'none'} ({state.status}; newest {state.head})")
+            if not state.ok:
+                _say(state.message)
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _register_db(sub) -> None:
+    p = sub.add_parser("db", help="the database schema: upgrade it to the newest revision, or show where it is")
+    db = p.add_subparsers(dest="action", required=True)
+    up = db.add_parser("upgrade", help="bring the schema to the newest revision (run after installing a new version,"
+                                       " before starting the app servers)")
+    up.add_argument("--no-wait", action="store_true",
+                    help="fail at once (exit 2) if another process is upgrading, instead of waiting for it")
+    cur = db.add_parser("current", help="print the schema revision and whether it is the newest")
+    cur.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_db)
+
+
+COMMANDS["db"] = _register_db
 
 
 def _register_import(sub) -> None:
@@ -149,6 +206,30 @@ from .governance.cli import register_actions, register_notes  # noqa: E402
 
 COMMANDS["actions"] = register_actions
 COMMANDS["notes"] = register_notes
+
+
+def cmd_refresh(args) -> int:
+    from .measures import refresh as measures
+
+    config = load_config()
+    engine = get_engine()
+    why = measures.stale_reason(engine)
+    started = time.perf_counter()
+    result = measures.refresh(engine, config, reason="python -m data_layer refresh" + (f" (after: {why})" if why else ""),
+                              progress=_say)
+    print(f"Figures worked out again in {time.perf_counter() - started:.1f} s: {result.derived_values:,} derived "
+          f"indicator values, {result.values:,} figures and {result.evaluations:,} judgements"
+          + (f" (the store was out of date after: {why})" if why else "") + ".")
+    return 0
+
+
+def _register_refresh(sub) -> None:
+    p = sub.add_parser("refresh", help="work out every figure again from the raw data (the measure store); imports "
+                                       "do this themselves, and a refresh that was interrupted is finished by this")
+    p.set_defaults(func=cmd_refresh)
+
+
+COMMANDS["refresh"] = _register_refresh
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,9 +268,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return args.func(args)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, SchemaError, UpgradeBusy) as exc:
         _say(f"error: {exc}")
         return 2
+    except OperationalError as exc:
+        _say("error: the database is not reachable: " + str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+             + " (check DATABASE_URL and that the database server is running, then try again)")
+        return 1
     except KeyboardInterrupt:
         return 1
     except Exception as exc:  # noqa: BLE001 - the CLI reports, a cron job sees exit 1

@@ -13,13 +13,14 @@ The generator scales: ``generate(n_practices=200, months=60)`` fills an ICB-size
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from . import models as m
 from .bulk import insert_frame, record_batch
@@ -561,6 +562,76 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
     )
 
 
-def is_demo(engine: Engine) -> bool:
+# ---------------------------------------------------------------------------------------------------------------
+# Demo mode: the whole database is the fictional federation, or it is not a demo at all
+# ---------------------------------------------------------------------------------------------------------------
+DEMO_CODE = re.compile(r"Z9\d{4}")
+DEMO_BATCH_KINDS = ("demo", "derived")
+# Tables whose rows the demo builder replaces (each row names the import batch it came from).
+_REPLACED = (m.Practice, m.Staff, m.TrainingCompletion, m.FFTResponse, m.FFTMonthlyCount, m.IndicatorValue,
+             m.Complaint, m.SignificantEvent)
+
+
+def is_demo_code(code: str | None) -> bool:
+    """True for the demo's invented practice codes (``Z9`` and four digits: no real ODS GP code starts with Z)."""
+    return bool(code) and DEMO_CODE.fullmatch(str(code).strip().upper()) is not None
+
+
+def _non_demo_practices(conn) -> list[str]:
+    codes = conn.execute(select(m.Practice.code).where(m.Practice.code.not_like("Z9%")).limit(6)).scalars().all()
+    more = conn.execute(select(m.Practice.code).where(m.Practice.code.like("Z9%"))).scalars().all()
+    return [*codes, *[c for c in more if not is_demo_code(c)]][:6]
+
+
+def is_demo(target: Engine | Connection) -> bool:
+    """True when the database is the demo federation: marked by the demo builder *and* every practice in it is a
+    demo practice. A real practice in the database (however it got there) ends demo mode, so the anonymous demo
+    picker is never offered over real data."""
+    def check(conn) -> bool:
+        if conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == DEMO_FLAG)).first() is None:
+            return False
+        return not _non_demo_practices(conn)
+
+    if isinstance(target, Connection):
+        return check(target)
+    with target.connect() as conn:
+        return check(conn)
+
+
+def import_refusal(conn: Connection, practice_codes=()) -> str | None:
+    """Why an import may not go into this database, or None. Called by the import pipeline inside its transaction,
+    after its writes: on the demo database, an import naming (or adding) any practice that is not a demo practice is
+    refused, so real data never sits behind the demo's sign-in-free picker."""
+    if conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == DEMO_FLAG)).first() is None:
+        return None
+    real = sorted({str(c).strip().upper() for c in practice_codes if c and not is_demo_code(c)})
+    real += [c for c in _non_demo_practices(conn) if c not in real]
+    if not real:
+        return None
+    shown = ", ".join(real[:5]) + (" …" if len(real) > 5 else "")
+    return (f"This is the demo database (fictional practices, shown without sign-in), so real data cannot be "
+            f"imported into it: the file names practice {shown}, which is not a demo practice (demo codes are Z9 "
+            "and four digits). Start a real database for real data: point DATABASE_URL at a new, empty database, "
+            "run `python -m data_layer db upgrade`, turn on sign-in (.streamlit/secrets.toml), add an "
+            "administrator with `python -m data_layer users add EMAIL --role admin` and import there.")
+
+
+def replace_refusal(engine: Engine) -> str | None:
+    """Why building the demo here would delete data it did not make, or None (an empty database, or a demo
+    nobody added to). Rows count as the demo's own only when they came from a demo build (or were derived)."""
+    from sqlalchemy import func, or_
+
+    found: dict[str, int] = {}
     with engine.connect() as conn:
-        return conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == DEMO_FLAG)).first() is not None
+        demo_batches = select(m.ImportBatch.id).where(m.ImportBatch.kind.in_(DEMO_BATCH_KINDS))
+        for model in _REPLACED:
+            n = conn.execute(select(func.count()).select_from(model).where(or_(
+                model.batch_id.is_(None), model.batch_id.not_in(demo_batches)))).scalar_one()
+            if n:
+                found[model.__tablename__.replace("_", " ")] = n
+        real = _non_demo_practices(conn)
+    if not found and not real:
+        return None
+    what = "; ".join(f"{table}: {n:,} rows" for table, n in found.items())
+    extra = f"; practices that are not demo practices: {', '.join(real)}" if real else ""
+    return f"the database already holds data the demo builder did not make ({what or 'real practices'}{extra})."

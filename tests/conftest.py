@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_layer.config import load_config
-from data_layer.db import dispose_engines, get_engine
+from data_layer.db import dispose_engines, get_engine, make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_NHS = ROOT.parent / "shared" / "data" / "nhs"
@@ -34,16 +34,24 @@ class FreshDatabases:
         self.tmp = tmp_path_factory
         self.created: list[str] = []
 
-    def url(self, backend: str) -> str:
+    def url(self, backend: str, schema: bool = True) -> str:
+        """A new database; with ``schema`` (the default) upgraded explicitly to the newest revision, as
+        ``python -m data_layer db upgrade`` would (the app and ``get_engine`` never migrate)."""
         if backend == "sqlite":
-            return f"sqlite:///{self.tmp.mktemp('db') / 'federation.db'}"
-        admin, url = _pg_admin()
-        name = f"fedtest_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        self.created.append(name)
-        return url.set(database=name).render_as_string(hide_password=False)
+            url = f"sqlite:///{self.tmp.mktemp('db') / 'federation.db'}"
+        else:
+            admin, pg = _pg_admin()
+            name = f"fedtest_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            self.created.append(name)
+            url = pg.set(database=name).render_as_string(hide_password=False)
+        if schema:
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+        return url
 
     def drop_all(self):
         if not self.created:
@@ -75,7 +83,7 @@ def backend(request):
 
 @pytest.fixture
 def empty_url(fresh_databases, backend):
-    """URL of a new, empty database on each backend."""
+    """URL of a new database on each backend, its schema at the newest revision and no rows."""
     return fresh_databases.url(backend)
 
 
@@ -83,6 +91,12 @@ def empty_url(fresh_databases, backend):
 def empty_engine(empty_url):
     """A new database with the schema at the newest revision."""
     return get_engine(empty_url)
+
+
+@pytest.fixture
+def new_url(fresh_databases, backend):
+    """URL of a brand-new database on each backend: no tables at all, not even the schema."""
+    return fresh_databases.url(backend, schema=False)
 
 
 _demo_urls: dict[str, str] = {}

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from data_layer import audit, demo, models as m
 from data_layer.db import get_engine
-from data_layer.derived import refresh_derived
+from data_layer.measures.refresh import refresh as refresh_measures
 from data_layer.scope import AccessDenied, Viewer
 from data_layer.users import UserError, find_viewer, list_users, remove_user, save_user
 from tests.apptest_util import app, visible_text
@@ -76,7 +76,13 @@ def test_users_cli(demo_url):
                               text=True, env={**os.environ, "DATABASE_URL": demo_url}, timeout=120)
 
     out = cli("add", "cli.user@example.org", "--role", "practice_lead", "--practice", "Z90003", "--as", "ops@x.org")
+    assert out.returncode == 2 and "no active user" in out.stderr  # --as is self-declared: only a known user
+    out = cli("add", "cli.user@example.org", "--role", "practice_lead", "--practice", "Z90003",
+              "--as", "admin@demo.invalid")
     assert out.returncode == 0 and "added" in out.stdout
+    events = audit.search(get_engine(demo_url), Viewer("a@x", "admin"), text="cli.user@example.org",
+                          action="user_added")
+    assert events["actor"].iloc[0] == f"admin@demo.invalid ({audit.os_account()})"  # and who really ran it
     listed = cli("list", "--json")
     assert "cli.user@example.org" in listed.stdout and "Z90003" in listed.stdout
     assert cli("add", "cli.user@example.org", "--role", "practice_lead").returncode == 2
@@ -162,7 +168,7 @@ def planted_url(fresh_databases, backend, config, monkeypatch):
                                                       scale="current", rating=5, comment=text, mode="SMS"))
         conn.execute(insert(m.Complaint).values(practice_id=ids["Z90002"], reference="MARK-C", received_on=last,
                                                 category="Staff attitude", summary=MARK_COMMENT))
-    refresh_derived(engine, config)
+    refresh_measures(engine, config)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(ROOT)
     return url
@@ -210,7 +216,7 @@ def hostile_url(fresh_databases, backend, config, monkeypatch):
         for i, text in enumerate([*HOSTILE, PHONE_COMMENT]):
             conn.execute(insert(m.FFTResponse).values(practice_id=pid, response_key=f"hostile-{i}", response_date=last,
                                                       scale="current", rating=5, comment=text, mode="Online"))
-    refresh_derived(engine, config)
+    refresh_measures(engine, config)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(ROOT)
     return url

@@ -13,7 +13,7 @@ import streamlit as st
 
 from data_layer import engine as calc
 from data_layer.config import FederationConfig, load_config
-from data_layer.db import database_url, get_engine, is_empty
+from data_layer.db import database_url, get_engine, is_empty, schema_lock
 from data_layer.scope import Viewer
 
 WINDOWS = {12: "Last 12 months", 24: "Last 24 months", 36: "Last 36 months", 60: "Last 60 months"}
@@ -23,14 +23,11 @@ WINDOWS = {12: "Last 12 months", 24: "Last 24 months", 36: "Last 36 months", 60:
 CACHE_TTL = int(os.environ.get("FEDERATION_CACHE_TTL", "300"))
 
 
-@st.cache_resource(show_spinner=False)
-def _database(url: str):
-    return get_engine(url)
-
-
 def database():
-    """The shared engine for DATABASE_URL (keyed by URL, so tests can point the app at another database)."""
-    return _database(database_url())
+    """The shared engine for DATABASE_URL (keyed by URL, so tests can point the app at another database). The data
+    layer keeps one engine per URL and process; it is never a broken one: PostgreSQL connections are checked before
+    use, and after a database fault the entry point drops it (ui.health), so the app recovers without a restart."""
+    return get_engine(database_url())
 
 
 def config() -> FederationConfig:
@@ -38,16 +35,23 @@ def config() -> FederationConfig:
 
 
 def ensure_data() -> None:
-    """First start on an empty database: build the demo federation, with progress, so the app opens on real views."""
+    """First start on an empty database: build the demo federation, with progress, so the app opens on real views.
+    Only ever called without sign-in configured; the build holds the schema lock, so two servers starting together
+    on one new database build it once."""
     engine = database()
     if not is_empty(engine):
         return
     from data_layer import demo
 
-    with st.status("First start: building the demo federation (fictional practices and figures)…", expanded=True) as s:
-        summary = demo.build(engine, config(), progress=st.write)
-        s.update(label=f"Demo federation ready: {summary.practices} practices, {summary.fft_responses:,} FFT responses",
-                 state="complete", expanded=False)
+    with schema_lock(engine):
+        if not is_empty(engine):  # another server built it while this one waited
+            st.cache_data.clear()
+            return
+        with st.status("First start: building the demo federation (fictional practices and figures)…",
+                       expanded=True) as s:
+            summary = demo.build(engine, config(), progress=st.write)
+            s.update(label=f"Demo federation ready: {summary.practices} practices, "
+                           f"{summary.fft_responses:,} FFT responses", state="complete", expanded=False)
     st.cache_data.clear()
 
 
