@@ -171,7 +171,29 @@ def _window_series(vals: pd.DataFrame, ind: Indicator, ev, config: FederationCon
     return compute.block_series(v, ind, config, start, end)
 
 
-def _result(ind: Indicator, ev, series: pd.DataFrame, target, tol, config: FederationConfig) -> KPIResult:
+def rebases(engine: Engine) -> dict:
+    """Every rebase note: {(indicator_code, practice_code or None): [months]} (the store judges with the same)."""
+    from .measures.refresh import _rebases
+
+    with engine.connect() as conn:
+        return _rebases(conn)
+
+
+def _rebase_positions(values: pd.Series, ind: Indicator, ev, notes: dict | None) -> list[int] | None:
+    if not notes or ev is None:
+        return None
+    months = list(notes.get((ind.code, None), []))
+    if ev.area_type == "practice":
+        months += notes.get((ind.code, ev.area_code), [])
+    if not months:
+        return None
+    start = max(pd.Timestamp(mo) for mo in months)  # the latest restart the store judged from
+    pos = int((values.index < start).sum())  # points (months or periods) that start before the restart
+    return [pos] if 0 < pos < len(values) else None
+
+
+def _result(ind: Indicator, ev, series: pd.DataFrame, target, tol, config: FederationConfig,
+            notes: dict | None = None) -> KPIResult:
     res = KPIResult(indicator=ind, series=series, target=target, tolerance=tol)
     if ev is None:
         res.judgement = status.NO_DATA
@@ -199,6 +221,7 @@ def _result(ind: Indicator, ev, series: pd.DataFrame, target, tol, config: Feder
     values = judged.set_index("period_start")["value"].dropna()
     if len(values) >= 2:
         res.spc = spc(values, ind.direction, target, run_length=config.thresholds.spc_run_length,
+                      rebase_at=_rebase_positions(values, ind, ev, notes),
                       bounds=(0.0, 100.0) if ind.is_proportion else (0.0, None))
         # The chart's points come from spc(); what the latest point means is the store's word, the same
         # everywhere (a test holds the two to each other).
@@ -225,10 +248,11 @@ def practice_kpi_results(engine: Engine, config: FederationConfig, viewer: Viewe
     evs = store.evaluations(engine, "practice", None if every else list(codes), when, [code])
     vals = store.values(engine, "practice", None if every else list(codes), [code], first, when)
     by_practice = dict(list(vals.groupby("area_code")))
+    notes = rebases(engine)
     out = {}
     for ev in evs[evs["area_code"].isin(codes)].itertuples(index=False):
         v = by_practice.get(ev.area_code, vals.iloc[0:0])
-        out[ev.area_code] = _result(ind, ev, _window_series(v, ind, ev, config), target, tol, config)
+        out[ev.area_code] = _result(ind, ev, _window_series(v, ind, ev, config), target, tol, config, notes)
     return out
 
 
@@ -249,13 +273,14 @@ def kpi_results(engine: Engine, config: FederationConfig, viewer: Viewer, filter
         else:
             vals, evs = store.adhoc(engine, config, where, codes, when)
     by_code = {r.indicator_code: r for r in evs.itertuples(index=False)}
+    notes = rebases(engine) if where is not None else {}
     out = {}
     for code in codes:
         ind = config.indicator(code)
         target, tol = targets.get(code, (None, config.thresholds.rag_tolerance))
         ev = by_code.get(code)
         series = _window_series(vals[vals["indicator_code"] == code], ind, ev, config)
-        out[code] = _result(ind, ev, series, target, tol, config)
+        out[code] = _result(ind, ev, series, target, tol, config, notes)
     return out
 
 

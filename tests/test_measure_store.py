@@ -307,3 +307,32 @@ def test_a_second_board_member_gets_the_first_ones_cached_work(app_env, config, 
     assert len(calls) == 1 and first.keys() == second.keys()
     uv.kpi_results(Viewer("lead@test.invalid", "practice_lead", ("Z90001",)), calc.Filters())
     assert len(calls) == 2  # another role is another answer
+
+
+def test_a_rebase_note_restarts_the_limits_in_the_store_and_on_the_chart(empty_engine, config):
+    """A known change (a new recall system) restarts the SPC limits from its month, for every view and pack."""
+    from data_layer.governance import notes
+
+    months = [d.date() for d in pd.date_range("2024-01-01", periods=24, freq="MS")]
+    level = [600 + (i % 3) * 5 if i < 12 else 800 + (i % 3) * 5 for i in range(24)]  # a step up in month 13
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P"})
+        _values(conn, batch, ids["Z1"], "CERVICAL_SCREENING", [(d, n, 1000) for d, n in zip(months, level)])
+    refresh(empty_engine, config)
+    before = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["CERVICAL_SCREENING"])
+    assert before["CERVICAL_SCREENING"].variation.startswith("improvement")  # the step is a shift before rebasing
+    admin = Viewer("admin@test.invalid", "admin")
+    notes.add_note(empty_engine, admin, config, indicator_code="CERVICAL_SCREENING", month="2025-01",
+                   text="Recall system started", rebase=True)
+    assert stale_reason(empty_engine)  # the note says the figures must be worked out again
+    refresh(empty_engine, config, reason="rebase")
+    for filters in (calc.Filters(), calc.Filters(practice_codes=("Z1",))):
+        after = calc.kpi_results(empty_engine, config, BOARD, filters, codes=["CERVICAL_SCREENING"])
+        r = after["CERVICAL_SCREENING"]
+        assert r.variation == "common_cause"
+        points = r.spc.points
+        assert points["segment"].nunique() == 2  # the chart draws the old and the new limits
+        ev = store.evaluations(empty_engine, "federation" if not filters.practice_codes else "practice", None,
+                               months[-1], ["CERVICAL_SCREENING"]).iloc[0]
+        assert points["mean"].iloc[-1] == pytest.approx(ev["mean"])  # the chart's new mean is the stored one

@@ -167,8 +167,30 @@ def _wide(values: pd.DataFrame, months: pd.DatetimeIndex, column: str) -> np.nda
     return w.reindex(columns=months).to_numpy(dtype=float)
 
 
-def evaluate(values: pd.DataFrame, config: FederationConfig, as_ats: pd.DatetimeIndex | None = None) -> pd.DataFrame:
-    """Every series (indicator × area) judged as at every month in ``as_ats`` (default: every month with data)."""
+def rebase_matrix(keys: pd.DataFrame, months: pd.DatetimeIndex, rebases: dict | None) -> np.ndarray:
+    """For every series and month, the index of the month its SPC limits restart from (-1: none). ``rebases``:
+    {(indicator_code, practice_code or None): [months]} from the chart notes; a note on every practice restarts every
+    series of the measure (federation, PCNs, groups and practices), a practice's note only that practice's."""
+    marks = np.zeros((len(keys), len(months)), dtype=bool)
+    if rebases:
+        pos = {m: i for i, m in enumerate(months)}
+        for r, (code, atype, acode) in enumerate(keys[["indicator_code", "area_type", "area_code"]].itertuples(
+                index=False)):
+            found = list(rebases.get((code, None), []))
+            if atype == PRACTICE:
+                found += rebases.get((code, acode), [])
+            for month in found:
+                i = pos.get(pd.Timestamp(month))
+                if i is not None:
+                    marks[r, i] = True
+    idx = np.arange(len(months))
+    return np.maximum.accumulate(np.where(marks, idx, -1), axis=1) if len(months) else marks.astype(int)
+
+
+def evaluate(values: pd.DataFrame, config: FederationConfig, as_ats: pd.DatetimeIndex | None = None,
+             rebases: dict | None = None) -> pd.DataFrame:
+    """Every series (indicator × area) judged as at every month in ``as_ats`` (default: every month with data),
+    with the limits restarting from the latest rebase note at or before that month."""
     if values.empty:
         return pd.DataFrame(columns=EVALUATION_COLUMNS)
     values = values.assign(period_start=pd.to_datetime(values["period_start"]))
@@ -183,12 +205,13 @@ def evaluate(values: pd.DataFrame, config: FederationConfig, as_ats: pd.Datetime
     present = ~np.isnan(_wide(v.assign(one=1.0), months, "one"))
     inds = [config.indicator(c) for c in keys["indicator_code"]]
     targets = config.targets()
+    restart = rebase_matrix(keys, months, rebases)
     frames = []
     for (jm, window), rows in pd.Series(range(len(keys))).groupby(
             [[i.judge_months for i in inds], [config.spc_window(i) for i in inds]]):
         r = rows.to_numpy()
         frames.append(_evaluate_group(keys.iloc[r], [inds[i] for i in r], targets, config, months, as_ats, int(jm),
-                                      int(window), num[r], den[r], val[r], small[r], sup[r], present[r]))
+                                      int(window), num[r], den[r], val[r], small[r], sup[r], present[r], restart[r]))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVALUATION_COLUMNS)
     return _compare(out, inds_by_code={i.code: i for i in config.indicators})
 
@@ -201,7 +224,8 @@ def _blocks(a: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
     return cs[:, e] - cs[:, s]
 
 
-def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num, den, val, small, sup, present):
+def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num, den, val, small, sup, present,
+                    restart):
     n_rows = len(keys)
     mult = np.array([i.multiplier for i in inds], dtype=float)
     prop = np.array([i.is_proportion for i in inds], dtype=bool)
@@ -225,6 +249,7 @@ def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num
             ends = np.arange(j - window + 1, j + 1)
             ends = ends[ends >= 0]
             wv = np.where(small[:, ends] | sup[:, ends], np.nan, val[:, ends])
+            wv = np.where(ends[None, :] < restart[:, j][:, None], np.nan, wv)  # limits restart at a rebase
             kk = np.maximum(k, 0)
             rr = np.arange(n_rows)
             l_num, l_den, l_val = num[rr, kk], den[rr, kk], val[rr, kk]
@@ -242,6 +267,7 @@ def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num
                 bv = np.where(bd > 0, bn / bd * mult[:, None], np.nan)
             bsmall = (bd < min_den[:, None]) & (bd > 0)
             wv = np.where(bsmall | bsup, np.nan, bv)
+            wv = np.where((ends - jm + 1)[None, :] < restart[:, j][:, None], np.nan, wv)
             l_num, l_den, l_val, l_small, l_sup = bn[:, -1], bd[:, -1], bv[:, -1], bsmall[:, -1], bsup[:, -1]
             l_num = np.where(l_den > 0, l_num, np.nan)
             l_den = np.where(l_den > 0, l_den, np.nan)

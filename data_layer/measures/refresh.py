@@ -76,7 +76,7 @@ def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", a
         values = _values(conn, config, ctx)
         lap("values")
         say("Judging every series (targets and Making Data Count)…")
-        evaluations = compute.evaluate(values, config)
+        evaluations = compute.evaluate(values, config, rebases=_rebases(conn))
         lap("evaluate")
         conn.execute(delete(m.MeasureValue))
         conn.execute(delete(m.MeasureEvaluation))
@@ -88,6 +88,16 @@ def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", a
             evaluations_written=result.evaluations))
         lap("write")
     return result
+
+
+def _rebases(conn: Connection) -> dict:
+    """Rebase notes: {(indicator_code, practice_code or None): [months]} (see compute.rebase_matrix)."""
+    rows = conn.execute(select(m.ChartNote.indicator_code, m.ChartNote.practice_code, m.ChartNote.month)
+                        .where(m.ChartNote.rebase.is_(True)).distinct()).all()
+    out: dict = {}
+    for code, practice, month in rows:
+        out.setdefault((code, practice or None), []).append(pd.Timestamp(month))
+    return out
 
 
 def _summaries(conn: Connection, config: FederationConfig) -> None:
