@@ -17,8 +17,8 @@ from .config import ConfigError, load_config
 from .db import SchemaError, UpgradeBusy, create_if_new, database_url, get_engine, make_engine
 
 
-from .cli_common import UsageError  # noqa: E402,F401  (sub-commands import it from cli_common)
-from .cli_common import say as _say  # noqa: E402
+from .cli_common import UsageError  # noqa: F401  (sub-commands import it from cli_common)
+from .cli_common import say as _say
 
 
 def _summary_line(s) -> str:

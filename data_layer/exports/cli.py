@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _period(text: str | None) -> date | None:
-    from ..cli import UsageError
+    from ..cli_common import UsageError
 
     if text is None:
         return None
@@ -21,7 +21,7 @@ def _period(text: str | None) -> date | None:
 
 
 def cmd_export_inspection(args) -> int:
-    from ..cli import UsageError
+    from ..cli_common import UsageError
     from ..config import load_config
     from ..db import get_engine
     from ..scope import SYSTEM, AccessDenied

@@ -15,7 +15,7 @@ CLI_OPERATOR = Viewer(email="cli", role="admin", name="Command line")
 
 
 def _usage(message: str):
-    from ..cli import UsageError
+    from ..cli_common import UsageError
 
     return UsageError(message)
 

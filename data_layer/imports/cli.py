@@ -23,7 +23,7 @@ LISTED = 50
 def _pairs(values: list[str] | None, option: str, split_commas: bool) -> dict[str, str]:
     """NAME=CODE pairs from repeated options (and comma-separated lists, where names cannot contain commas); a value
     that names an existing CSV file is read as two columns: name, code."""
-    from ..cli import UsageError
+    from ..cli_common import UsageError
 
     out: dict[str, str] = {}
     for value in values or []:
@@ -50,7 +50,7 @@ def _pairs(values: list[str] | None, option: str, split_commas: bool) -> dict[st
 
 
 def cmd_import(args) -> int:
-    from ..cli import UsageError
+    from ..cli_common import UsageError
     from ..config import load_config
     from ..db import get_engine
     from ..scope import Viewer
