@@ -303,3 +303,16 @@ def test_downloads_of_person_level_data_are_audited_when_clicked(small_demo_url,
     assert not at.exception
     rows = [d for d in _exports(engine, "board@demo.invalid") if words in d]
     assert len(rows) == 1 and "page download" in rows[0] and "rows" in rows[0]
+
+
+def test_as_on_the_command_line_must_be_an_active_user_and_names_who_ran_it(small_demo_url, tmp_path):
+    path = tmp_path / "fft.csv"
+    path.write_bytes(DEMO_FFT)
+    out = cli("import", str(path), "--as", "stranger@example.org", url=small_demo_url)
+    assert out.returncode == 2 and "no active user" in out.stderr
+    out = cli("import", str(path), "--as", "board@demo.invalid", url=small_demo_url)
+    assert out.returncode == 2 and "may not do this" in out.stderr  # a board member is not an administrator
+    out = cli("import", str(path), "--as", "admin@demo.invalid", url=small_demo_url)
+    assert out.returncode == 0, out.stderr
+    events = audit.search(get_engine(small_demo_url), DEMO_ADMIN, action="import")
+    assert events["actor"].tolist() == [f"admin@demo.invalid ({audit.os_account()})"]

@@ -69,7 +69,13 @@ def cmd_import(args) -> int:
         add_pcn=tuple(args.add_pcn or ()),
         max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else MAX_FILE_BYTES,
     )
-    who = args.actor or os.environ.get("IMPORT_USER") or f"cli:{getpass.getuser()}"
+    from ..audit import ActorError, cli_actor
+
+    try:  # --as is self-declared: only an active administrator, recorded with the OS account (data_layer.audit)
+        who = (cli_actor(get_engine(), args.actor, roles=("admin",)) if args.actor
+               else os.environ.get("IMPORT_USER") or f"cli:{getpass.getuser()}")
+    except ActorError as exc:
+        raise UsageError(str(exc)) from exc
     viewer = Viewer(email=who, role="admin", name=who)  # whoever can run the CLI already holds the database
     config = load_config()
     engine = get_engine()
