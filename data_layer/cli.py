@@ -98,7 +98,7 @@ def cmd_users(args) -> int:
 
     engine = get_engine()
     try:
-        actor = cli_actor(engine, args.actor)
+        actor = cli_actor(engine, args.actor, roles=("admin",))
     except ActorError as exc:
         raise UsageError(str(exc)) from exc
     try:
