@@ -51,7 +51,7 @@ def ensure_icb(url: str, practices: int = ICB["practices"], months: int = ICB["m
         raise SystemExit(f"{url} holds a federation's real data ({have} practices): refusing to replace it")
     from data_layer import demo
     from data_layer.config import load_config
-    from data_layer.db import get_engine
+    from data_layer.db import engine_for_new_or_current as get_engine
 
     say(f"Building the ICB-sized demo federation ({practices} practices, {months} months) in {redact(url)}…")
     t = time.perf_counter()

@@ -24,7 +24,7 @@ from _common import ICB, ROOT, cpu_seconds, peak_rss_mb, redact, table, write_js
 def build(url: str, practices: int, months: int, seed: int) -> dict:
     from data_layer import demo
     from data_layer.config import load_config
-    from data_layer.db import get_engine
+    from data_layer.db import engine_for_new_or_current as get_engine
 
     engine = get_engine(url)
     t, cpu = time.perf_counter(), cpu_seconds()

@@ -119,7 +119,7 @@ def main() -> int:
         child(*args.child)
         return 0
 
-    from data_layer.db import get_engine, dispose_engines
+    from data_layer.db import dispose_engines, engine_for_new_or_current as get_engine
     from data_layer.imports import run_import
     from data_layer.config import load_config
     from data_layer.scope import Viewer

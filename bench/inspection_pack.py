@@ -30,7 +30,7 @@ def _ensure_demo(url: str) -> None:
     from data_layer import demo
     from data_layer import models as m
     from data_layer.config import load_config
-    from data_layer.db import get_engine
+    from data_layer.db import engine_for_new_or_current as get_engine
 
     if url.startswith("sqlite:////"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

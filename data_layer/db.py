@@ -248,6 +248,14 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
+def engine_for_new_or_current(url: str | None = None) -> Engine:
+    """:func:`get_engine`, after creating the schema if the database is brand-new (no tables): for tools that fill a
+    database they have just made (benchmarks). An older schema still raises :class:`SchemaError`."""
+    url = url or database_url()
+    create_if_new(shared_engine(url))
+    return get_engine(url)
+
+
 def forget_engine(url: str | None = None) -> None:
     """Drop the shared engine for ``url`` (after a database fault, or once its schema changed under it), so the next
     call connects and checks afresh."""
