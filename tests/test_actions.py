@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -231,6 +232,11 @@ def open_actions(role: str, query: dict | None = None) -> AppTest:
     return at
 
 
+def as_read(markdown: str) -> str:
+    """Markdown as a reader sees it: escapes and invisible word joiners (ui.text.plain) removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
 def test_page_raises_an_action_from_query_params_and_its_owner_updates_it(gov_engine):
     query = {"indicator": "HYP_BP", "action_practice": "Z90001", "statement": "Monitoring and improving outcomes",
              "attention": "Missed target:Z90001:HYP_BP"}
@@ -244,7 +250,7 @@ def test_page_raises_an_action_from_query_params_and_its_owner_updates_it(gov_en
     next(b for b in at.button if b.label == "Raise the action").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Action 1 raised and assigned to lead@demo.invalid" in s.value for s in at.success)
+    assert any("Action 1 raised and assigned to lead@demo.invalid" in as_read(s.value) for s in at.success)
     [a] = act.list_actions(gov_engine, BOARD).to_dict("records")
     assert (a["title"], a["owner_email"], a["practice_code"], a["indicator_code"], a["quality_statement"],
             a["attention_key"], a["created_by"]) == ("Blood pressure recall clinic", LEAD.email, "Z90001", "HYP_BP",
@@ -260,7 +266,7 @@ def test_page_raises_an_action_from_query_params_and_its_owner_updates_it(gov_en
     next(b for b in at.button if b.label == "Save the update").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Action 1 updated: status Open → Done" in s.value for s in at.success)
+    assert any("Action 1 updated: status Open → Done" in as_read(s.value) for s in at.success)
     assert act.get_action(gov_engine, BOARD, 1)["status"] == "done"
     shown = visible_text(at)
     assert "Clinic held on Tuesday; 40 patients seen" in shown and "status Open → Done" in shown
@@ -273,3 +279,14 @@ def test_page_is_read_only_for_a_viewer(gov_engine, config):
     assert not [b for b in at.button if b.label in ("Raise the action", "Save the update")]
     shown = visible_text(at)
     assert "Federation-wide review of access" in shown and "Viewers read actions" in shown
+
+
+def test_page_shows_typed_text_as_text_never_as_markdown(gov_engine, config):
+    hostile = "![x](http://tracker.invalid/p.png) [Sign in again](http://phish.invalid) **urgent**"
+    action = _add(gov_engine, config, BOARD, owner_email=BOARD.email, title="Access review", description=hostile)
+    act.update_action(gov_engine, BOARD, action, comment=hostile)
+    at = open_actions("board", {"action": str(action)})
+    markdown = "\n".join(md.value for md in at.markdown)
+    assert r"!\[x\](http" in markdown  # the description, escaped: it reads as typed
+    assert "![x](" not in markdown and "[Sign in again](" not in markdown and "**urgent**" not in markdown
+    assert hostile in visible_text(at)  # the history table holds the comment as it was typed

@@ -1,8 +1,8 @@
 """Actions on screen: the Actions page's parts, a one-click "Raise an action" link for any item that can raise one,
 and a panel of overdue and due-soon actions for the overview, the practice profile and each measure.
 
-Text people typed (titles, descriptions, comments) is shown as plain text: in tables, in st.text, or through
-``ui.text.plain`` where that exists — never as Markdown.
+Text people typed (titles, descriptions, comments, emails) is shown as plain text: in tables, or escaped through
+``ui.text.plain`` — never as Markdown.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from data_layer.governance import actions as act
 from data_layer.scope import Viewer
 from data_layer.users import list_users
 from ui import state, views
+from ui.text import plain
 
 PAGE = "pages/actions.py"
 # Query parameters that fill in the "Raise an action" form. The practice and PCN use their own names: ?practice= and
@@ -29,11 +30,6 @@ NONE = "—"
 
 def _plain(text) -> None:
     """Show text a person typed, as plain text."""
-    try:
-        from ui.text import plain  # added by another issue; plain text with no Markdown or HTML
-    except ImportError:
-        st.text(str(text))
-        return
     st.markdown(plain(str(text)))
 
 
@@ -154,8 +150,9 @@ def raise_form(viewer: Viewer) -> None:
     wanted_practice = (prefill.get("practice_code") or "").upper() or None
     with st.expander("Raise an action", expanded=bool(prefill), icon=":material/add_task:"):
         if wanted_practice and wanted_practice not in practice_options:
-            st.warning(f"You may raise actions only on your own practice ({', '.join(viewer.practice_codes)}); "
-                       f"this one was for {names.get(wanted_practice, wanted_practice)}.", icon=":material/block:")
+            st.warning(f"You may raise actions only on your own practice ({plain(', '.join(viewer.practice_codes))}); "
+                       f"this one was for {plain(names.get(wanted_practice, wanted_practice))}.",
+                       icon=":material/block:")
         owners = act.owner_candidates(engine)
         users = list_users(engine)
         owner_names = dict(zip(users["email"], users["name"]))
@@ -204,9 +201,9 @@ def raise_form(viewer: Viewer) -> None:
                                            description=description, practice_code=practice, indicator_code=indicator,
                                            quality_statement=statement, pcn=pcn, aim_id=aim, attention_key=attention)
             except act.ActionError as exc:
-                st.error(f"The action was not raised: {exc}.", icon=":material/error:")
+                st.error(f"The action was not raised: {plain(exc)}.", icon=":material/error:")
                 return
-            st.session_state["actions_flash"] = f"Action {action_id} raised and assigned to {owner}."
+            st.session_state["actions_flash"] = f"Action {action_id} raised and assigned to {plain(owner)}."
             st.session_state["actions_pick"] = action_id
             for param in PREFILL:
                 if param in st.query_params:
@@ -272,8 +269,8 @@ def action_detail(viewer: Viewer) -> None:
     aims = {x.id: x.title for x in cfg.aims}
     with st.container(border=True):
         _plain(a["title"])
-        st.markdown(f"**{a['status_label']}** · {views.md(_when(a, date.today()))} · due {a['due_on']:%d %B %Y} · "
-                    f"owner {views.md(a['owner_email'])} · raised by {views.md(a['created_by'])} on "
+        st.markdown(f"**{a['status_label']}** · {plain(_when(a, date.today()))} · due {a['due_on']:%d %B %Y} · "
+                    f"owner {plain(a['owner_email'])} · raised by {plain(a['created_by'])} on "
                     f"{a['created_at']:%d %B %Y}")
         if a["description"]:
             _plain(a["description"])
@@ -303,10 +300,10 @@ def action_detail(viewer: Viewer) -> None:
             try:
                 changes = act.update_action(engine, viewer, pick, status=status, comment=comment)
             except act.ActionError as exc:
-                st.error(f"Not saved: {exc}.", icon=":material/error:")
+                st.error(f"Not saved: {plain(exc)}.", icon=":material/error:")
             else:
                 st.session_state["actions_flash"] = (f"Action {pick} updated: "
-                                                     + (act.describe_changes(changes) or "comment added") + ".")
+                                                     + plain(act.describe_changes(changes) or "comment added") + ".")
                 st.rerun()
     elif viewer.role != "viewer":
         st.caption("Only the action's owner, a board member, an administrator or a lead of its practice may update it.")
