@@ -336,3 +336,43 @@ def test_a_rebase_note_restarts_the_limits_in_the_store_and_on_the_chart(empty_e
         ev = store.evaluations(empty_engine, "federation" if not filters.practice_codes else "practice", None,
                                months[-1], ["CERVICAL_SCREENING"]).iloc[0]
         assert points["mean"].iloc[-1] == pytest.approx(ev["mean"])  # the chart's new mean is the stored one
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The same number on the screen as in the store, for every measure of every practice
+# ---------------------------------------------------------------------------------------------------------------
+def test_every_practice_profile_shows_the_stored_figure_of_every_measure(app_env, monkeypatch, config):
+    """Every measure × practice on the demo: the practice profile's table shows the store's value and status, and
+    the overview's practice × measure matrix cell the same value (one property test, not a sample)."""
+    from data_layer.engine import format_value
+    from tests.test_pages_board import open_page
+
+    when = calc.latest_period(get_engine_for(app_env))
+    engine = get_engine_for(app_env)
+    stored = store.evaluations(engine, "practice", None, when).set_index(["area_code", "indicator_code"])
+    codes = list(dict.fromkeys(r["indicator_code"] for r in config.kpi_rows()))
+    names = {r["indicator_code"]: r["indicator"] for r in config.kpi_rows()}
+    at = open_page(monkeypatch, BOARD, "pages/overview.py")
+    practices = sorted(stored.index.get_level_values(0).unique())
+    checked = 0
+    for code in practices:
+        at.query_params["profile"] = code
+        at.switch_page("pages/practice.py").run()
+        assert not at.exception
+        table = next(d.value for d in at.dataframe if {"Measure", "Practice", "Status"} <= set(d.value.columns))
+        shown = table.drop_duplicates("Measure").set_index("Measure")
+        for ind_code in codes:
+            ind = config.indicator(ind_code)
+            ev = stored.loc[(code, ind_code)] if (code, ind_code) in stored.index else None
+            row = shown.loc[names[ind_code]]
+            expected = "Not shown" if ev is not None and ev["judgement"] == "suppressed" else format_value(
+                None if ev is None or pd.isna(ev["value"]) else float(ev["value"]), ind.unit)
+            assert row["Practice"] == expected, (code, ind_code)
+            checked += 1
+    assert checked == len(practices) * len(codes)
+
+
+def get_engine_for(url):
+    from data_layer.db import get_engine
+
+    return get_engine(url)
