@@ -9,6 +9,7 @@ from ui import data as shared
 from ui import training_feedback as tf
 from ui.format import describe_filters, format_value, month_label
 from ui.guard import page_context
+from ui.text import plain
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -21,7 +22,7 @@ snap = tf.training_snapshot(viewer, filters, as_of)
 action = snap if act_on == as_of else tf.training_snapshot(viewer, filters, act_on)
 
 st.title("Staff training")
-st.caption(f"{describe_filters(filters, practices)} · required training measured on "
+st.caption(f"{plain(describe_filters(filters, practices))} · required training measured on "
            f"{pd.Timestamp(as_of).strftime('%-d %B %Y') if as_of else '–'}")
 if shared.demo_database():
     st.info("Demo data: the practices, staff and training records shown are fictional.", icon=":material/info:")
@@ -77,18 +78,18 @@ if viewer.role == "practice_lead":
         if own.empty or todo.empty:
             continue
         t = todo.iloc[0]
-        notes.append(f"**Your practice, {own.iloc[0]['practice_name']}**: {own.iloc[0]['compliance_pct']:.1f}% of "
+        notes.append(f"**Your practice, {plain(own.iloc[0]['practice_name'])}**: {own.iloc[0]['compliance_pct']:.1f}% of "
                      f"required training in date; {int(t[buckets[0]] + t[buckets[1]])} items lapsed or never "
                      f"done and {int(t[buckets[2]])} due within {cfg.thresholds.lapsing_buckets[0]} days (names "
                      f"under *Who to chase* below).")
 for r in signals[signals["concern_now"]].itertuples(index=False):
     change = "" if r.change is None or pd.isna(r.change) else \
         f", {'down' if r.change < 0 else 'up'} {abs(r.change):.1f} points on 12 months earlier"
-    notes.append(f"**{r.practice_name}**: {format_value(r.latest, '%')} of required training in date{change}. "
-                 f"{r.summary}")
+    notes.append(f"**{plain(r.practice_name)}**: {format_value(r.latest, '%')} of required training in date{change}. "
+                 f"{plain(r.summary)}")
 short = hours[(hours["practice_code"] == "ALL") & (hours["meeting_pct"] < 90)]
 for r in short.itertuples(index=False):
-    notes.append(f"**{r.course_name}**: {int(r.meeting)} of {int(r.staff)} staff have done their "
+    notes.append(f"**{plain(r.course_name)}**: {int(r.meeting)} of {int(r.staff)} staff have done their "
                  f"{r.required_hours:g} hours in the last {int(r.window_months)} months "
                  f"({r.shortfall_hours:g} hours short in all).")
 if notes:
@@ -154,7 +155,6 @@ series = tf.practice_series(viewer, filters, main.indicator.code) if main is not
 if series.empty:
     st.info("No monthly compliance figures for these practices in the chosen period.")
 else:
-    series = series.assign(value=series["numerator"] / series["denominator"] * 100)
     names = dict(zip(practices["code"], practices["display_name"]))
     hot = set(signals.loc[signals["concern_now"], "practice_code"])
     fed = main.series[["period_start", "value"]] if main is not None else None
