@@ -290,3 +290,39 @@ def test_page_shows_typed_text_as_text_never_as_markdown(gov_engine, config):
     assert r"!\[x\](http" in markdown  # the description, escaped: it reads as typed
     assert "![x](" not in markdown and "[Sign in again](" not in markdown and "**urgent**" not in markdown
     assert hostile in visible_text(at)  # the history table holds the comment as it was typed
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# For packs
+# --------------------------------------------------------------------------------------------------------------------
+def test_board_pack_sections_overdue_due_before_next_meeting_and_done_since_last(gov_engine, config):
+    meeting = TODAY + timedelta(days=20)
+    overdue = _add(gov_engine, config, title="Overdue at the meeting", due_on=TODAY + timedelta(days=5))
+    due = _add(gov_engine, config, title="Due before the next", due_on=meeting + timedelta(days=25))
+    _add(gov_engine, config, title="Due after the next", due_on=meeting + timedelta(days=45))
+    done = _add(gov_engine, config, title="Done", due_on=TODAY + timedelta(days=2))
+    dropped = _add(gov_engine, config, title="Dropped", due_on=TODAY + timedelta(days=2))
+    act.update_action(gov_engine, BOARD, done, status="done", comment="Finished")
+    act.update_action(gov_engine, BOARD, done, comment="A later comment does not move the date it was done")
+    act.update_action(gov_engine, BOARD, dropped, status="dropped")
+
+    pack = act.board_pack_actions(gov_engine, BOARD, as_at=meeting)
+    assert list(pack["overdue"]["id"]) == [overdue] and pack["overdue"]["overdue"].all()
+    assert list(pack["due_before_next"]["id"]) == [due]
+    assert list(pack["done_since_last"]["id"]) == [done]
+    hist = act.history(gov_engine, BOARD, done)
+    assert pack["done_since_last"]["done_at"].iloc[0] == hist.loc[hist["what_changed"] == "status Open → Done", "at"].item()
+    # done before the previous meeting: not "done since the last"
+    later = act.board_pack_actions(gov_engine, BOARD, as_at=meeting + timedelta(days=60),
+                                   since=meeting + timedelta(days=30))
+    assert later["done_since_last"].empty
+
+
+def test_inspection_pack_lists_actions_by_quality_statement_in_cqc_order(gov_engine, config):
+    well_led = _add(gov_engine, config, title="Governance review",
+                    quality_statement="Governance, management and sustainability")
+    safe = _add(gov_engine, config, title="Fridge checks", quality_statement="medicines optimisation")
+    _add(gov_engine, config, title="No statement")
+    df = act.actions_by_statement(gov_engine, BOARD)
+    assert list(zip(df["id"], df["key_question"], df["quality_statement"])) == [
+        (safe, "Safe", "Medicines optimisation"), (well_led, "Well-led", "Governance, management and sustainability")]

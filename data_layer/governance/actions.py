@@ -372,3 +372,63 @@ def history(engine: Engine, viewer: Viewer, action_id: int) -> pd.DataFrame:
                             .order_by(m.ActionUpdate.at, m.ActionUpdate.id)).all()
     return pd.DataFrame([(r.at, r.actor, describe_changes(json.loads(r.changes) if r.changes else None),
                           r.comment or "") for r in rows], columns=HISTORY_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# For packs: the board pack's actions section and the inspection pack's evidence by quality statement
+# --------------------------------------------------------------------------------------------------------------------
+def _add_months(d: date, months: int) -> date:
+    y, mo = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, mo + 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(d.day, last))
+
+
+def done_dates(engine: Engine, action_ids) -> dict[int, datetime]:
+    """When each action was last marked done (from its history)."""
+    ids = [int(i) for i in action_ids]
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.ActionUpdate.action_id, m.ActionUpdate.at, m.ActionUpdate.changes).where(
+            m.ActionUpdate.action_id.in_(ids), m.ActionUpdate.changes.is_not(None))
+            .order_by(m.ActionUpdate.at, m.ActionUpdate.id)).all()
+    out: dict[int, datetime] = {}
+    for action_id, at, changes in rows:
+        status = json.loads(changes).get("status")
+        if status and status[1] == "done":
+            out[action_id] = at
+    return out
+
+
+def board_pack_actions(engine: Engine, viewer: Viewer, as_at: date, since: date | None = None,
+                       next_meeting: date | None = None, practice_codes=None) -> dict[str, pd.DataFrame]:
+    """The board pack's actions section, as at ``as_at`` (the meeting, or the day the pack is made):
+
+    * ``overdue``: open or in progress and due before ``as_at``;
+    * ``due_before_next``: open or in progress, due from ``as_at`` up to ``next_meeting`` (default a month later);
+    * ``done_since_last``: marked done on or after ``since`` (default a month earlier), with ``done_at``.
+    Each is a ``list_actions`` frame (``done_since_last`` adds ``done_at``), soonest due first."""
+    since = since or _add_months(as_at, -1)
+    next_meeting = next_meeting or _add_months(as_at, 1)
+    live = list_actions(engine, viewer, status=("open", "in_progress"), practice_codes=practice_codes, today=as_at)
+    overdue = live[live["due_on"] < as_at].reset_index(drop=True)
+    due = live[(live["due_on"] >= as_at) & (live["due_on"] <= next_meeting)].reset_index(drop=True)
+    done = list_actions(engine, viewer, status="done", practice_codes=practice_codes, today=as_at)
+    when = done_dates(engine, done["id"])
+    done = done.assign(done_at=[when.get(int(i)) for i in done["id"]])
+    start = datetime.combine(since, datetime.min.time())
+    done = done[done["done_at"].map(lambda t: t is not None and t >= start)].reset_index(drop=True)
+    return {"overdue": overdue, "due_before_next": due, "done_since_last": done}
+
+
+def actions_by_statement(engine: Engine, viewer: Viewer, practice_codes=None) -> pd.DataFrame:
+    """Actions linked to a CQC quality statement, by key question and statement (the inspection pack's evidence of
+    governance, learning and improvement): a ``list_actions`` frame with ``key_question`` first."""
+    df = list_actions(engine, viewer, practice_codes=practice_codes)
+    df = df[df["quality_statement"].notna()].copy()
+    kq = {s: k for k, group in QUALITY_STATEMENTS.items() for s in group}
+    order = {s: i for i, s in enumerate(ALL_STATEMENTS)}
+    df.insert(0, "key_question", [kq[s] for s in df["quality_statement"]])
+    df["_order"] = [order[s] for s in df["quality_statement"]]
+    return df.sort_values(["_order", "due_on", "id"]).drop(columns="_order").reset_index(drop=True)
