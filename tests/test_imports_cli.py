@@ -25,12 +25,16 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_good_file_exits_0_with_a_summary_and_a_batch_by_the_named_user(empty_url):
+    from data_layer.audit import os_account
+    from data_layer.users import save_user
+
+    save_user(get_engine(empty_url), "manager@federation.invalid", "admin", [])  # --as names an active admin
     done = cli(empty_url, str(FIXTURES / "practices.csv"), "--as", "manager@federation.invalid")
     assert done.returncode == 0, done.stderr
     assert "Imported practices.csv (Practices (our template)): 8 rows → 8 new, 0 updated, 0 unchanged" in done.stdout
     with get_engine(empty_url).connect() as conn:
         assert conn.execute(select(m.ImportBatch.imported_by).where(m.ImportBatch.kind == "practices")).scalar_one() \
-            == "manager@federation.invalid"
+            == f"manager@federation.invalid ({os_account()})"
     again = cli(empty_url, str(FIXTURES / "practices.csv"))
     assert again.returncode == 0 and "0 new, 0 updated, 8 unchanged" in again.stdout
 
