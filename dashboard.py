@@ -11,6 +11,7 @@ from data_layer.demo import is_demo
 from ui import health, state, theme
 from ui.auth import auth_configured, current_viewer, sign_out_button
 from ui.navigation import pages_for
+from ui.text import plain
 
 st.set_page_config(page_title="Federation governance dashboard", page_icon=":material/health_and_safety:",
                    layout="wide")
@@ -42,8 +43,8 @@ try:
 
     with st.sidebar:
         st.markdown(f"### {cfg.name}")
-        st.caption(f"Signed in as **{viewer.name or viewer.email}** · {viewer.label}"
-                   + (f" · {', '.join(viewer.practice_codes)}" if viewer.practice_codes else ""))
+        st.caption(f"Signed in as **{plain(viewer.name or viewer.email)}** · {viewer.label}"
+                   + (f" · {plain(', '.join(viewer.practice_codes))}" if viewer.practice_codes else ""))
     st.session_state["filters"] = state.sidebar_filters(viewer)
     with st.sidebar:
         sign_out_button()

@@ -7,6 +7,7 @@ from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS
 from data_layer.views import aim_summary
 from ui import charts, data, state, views
 from ui.guard import page_context
+from ui.text import plain
 from ui.format import describe_filters, format_value, month_label
 
 viewer, filters = page_context(__file__)
@@ -15,7 +16,7 @@ practices = state.practice_list(viewer)
 where = views.overall_label(filters)
 
 st.title("Aims and objectives")
-st.caption(describe_filters(filters, practices))
+st.caption(plain(describe_filters(filters, practices)))
 if cfg.mission:
     st.markdown(f"*{views.md(cfg.mission)}*")
 
@@ -48,7 +49,7 @@ st.dataframe(glance, hide_index=True, width="stretch", height=35 * (len(glance) 
 st.download_button("Download (CSV)", views.csv_bytes(glance), file_name="aims_at_a_glance.csv", mime="text/csv",
                    icon=":material/download:", key="dl_glance")
 
-st.caption(f"Each chart is a Making Data Count control chart of the {where.lower() if where == 'Federation' else where} "
+st.caption(f"Each chart is a Making Data Count control chart of the {where.lower() if where == 'Federation' else plain(where)} "
            "figure: dashed lines are the process limits, the dotted red line the target. A special cause is a point "
            f"outside the limits, a shift or trend of {cfg.thresholds.spc_run_length} points in a row, or 2 of 3 points "
            "near a limit: blue circles improvement, orange diamonds concern.")

@@ -9,6 +9,7 @@ from ui import data as shared
 from ui import training_feedback as tf
 from ui.format import describe_filters, format_value, month_label
 from ui.guard import page_context
+from ui.text import plain
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -27,7 +28,7 @@ summary, categories, details = tf.complaints(viewer, filters)
 positive, negative = trends.get("FFT_POSITIVE"), trends.get("FFT_NEGATIVE")
 
 st.title("Patient feedback")
-st.caption(describe_filters(filters, practices))
+st.caption(plain(describe_filters(filters, practices)))
 if shared.demo_database():
     st.info("Demo data: the practices, patients' comments and figures shown are fictional.", icon=":material/info:")
 if monthly.empty and old_monthly.empty:
@@ -84,15 +85,15 @@ with cols[4]:
 # --- What stands out ----------------------------------------------------------------------------------------------
 notes = []
 for r in signals[signals["concern_from"].notna()].itertuples(index=False):
-    notes.append(f"**{r.practice_name}**: {r.summary.replace('Special-cause concern', 'a special-cause fall in % positive', 1)}"
+    notes.append(f"**{plain(r.practice_name)}**: {plain(r.summary.replace('Special-cause concern', 'a special-cause fall in % positive', 1))}"
                  f" Latest {format_value(r.latest, '%')} positive.")
 for r in legacy.itertuples(index=False):
-    notes.append(f"**{r.practice_name}** asked the old question (how likely to recommend) from "
+    notes.append(f"**{plain(r.practice_name)}** asked the old question (how likely to recommend) from "
                  f"{month_label(r.first_month)} to {month_label(r.last_month)} ({int(r.responses):,} responses). "
                  "Those months are shown as their own series below, never mixed into % positive.")
 worse = by_practice[by_practice["funnel"] == "worse"]
 if len(worse):
-    notes.append("Over the last 12 months, " + ", ".join(f"**{n}**" for n in worse["practice_name"])
+    notes.append("Over the last 12 months, " + ", ".join(f"**{plain(n)}**" for n in worse["practice_name"])
                  + f" had a lower % positive than the federation ({tf.pct(pooled)}), beyond what chance explains "
                    "(outside the 99.8% funnel limits).")
 hidden_months = int(monthly["suppressed"].sum()) if not monthly.empty else 0
@@ -219,7 +220,7 @@ if old_monthly.empty:
             "series to show.")
 else:
     who = ", ".join(legacy["practice_name"]) if not legacy.empty else "Some practices"
-    st.caption(f"{who} still asked “How likely are you to recommend…” in these months. Its answers are not the "
+    st.caption(f"{plain(who)} still asked “How likely are you to recommend…” in these months. Its answers are not the "
                "same as the current question's, so they form their own series: % extremely likely or likely to "
                "recommend, with 95% confidence intervals.")
     left, right = st.columns([3, 2])
@@ -254,7 +255,7 @@ else:
 st.markdown("**Comments**")
 readable, why_not = tf.readable_practices(viewer, filters)
 if not readable:
-    st.info(why_not, icon=":material/lock:")
+    st.info(plain(why_not), icon=":material/lock:")
 else:
     c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
     search = c1.text_input("Search the comments", key="fb_search", placeholder="e.g. phone, prescription")

@@ -6,6 +6,7 @@ from data_layer.imports import ImportOptions, TEMPLATE_KINDS, template_csv, temp
     template_summary
 from ui import imports as ui
 from ui.guard import page_context
+from ui.text import plain
 
 viewer, filters = page_context(__file__)
 if not viewer.may_import:
@@ -43,7 +44,7 @@ with tab_import:
 
         st.subheader("What the file is")
         if seen.problem:
-            st.error(seen.problem, icon=":material/error:")
+            st.error(plain(seen.problem), icon=":material/error:")
         else:
             st.success(f"**{seen.label}**: {seen.description}", icon=":material/check_circle:")
         size = f"{seen.size:,} bytes" if seen.size < 10_000 else f"{seen.size / 2**20:,.1f} MB" if seen.size > 2**20 \
@@ -53,7 +54,7 @@ with tab_import:
             facts.append(f"sheet “{seen.sheet}”")
         if seen.header_row:
             facts.append(f"header in row {seen.header_row}")
-        st.caption(" · ".join(facts))
+        st.caption(" · ".join(plain(f) for f in facts))
         if not seen.preview.empty:
             st.dataframe(seen.preview, hide_index=True, width="stretch", height=min(38 * (len(seen.preview) + 1), 420))
             st.caption(f"The first {len(seen.preview)} rows, exactly as written in the file.")
@@ -124,7 +125,7 @@ with tab_import:
                     st.download_button("Download the skipped rows (CSV)", checked.problems_csv(("skipped",)),
                                        file_name=f"skipped_{upload.name.rsplit('.', 1)[0]}.csv", mime="text/csv")
             for note in checked.log.summary_lines("note", 8):
-                st.caption(f"Note: {note}")
+                st.caption(f"Note: {plain(note)}")
 
             st.subheader("Import")
             clicked = st.button("Import", type="primary", disabled=checked.refused, icon=":material/upload:",
@@ -134,12 +135,12 @@ with tab_import:
                 result = ui.run(upload, options, viewer, progress=update)
                 bar.empty()
                 if result.imported:
-                    st.success(f"Imported {result.rows:,} rows from {result.file_name}: {result.counts_text()} "
+                    st.success(f"Imported {result.rows:,} rows from {plain(result.file_name)}: {result.counts_text()} "
                                f"(batch {result.batch_id}).", icon=":material/task_alt:")
                     if result.derived_values is not None:
                         st.caption(f"Derived indicators recalculated ({result.derived_values:,} values).")
                 else:
-                    st.error("The import was refused and nothing was written: " + result.summary())
+                    st.error("The import was refused and nothing was written: " + plain(result.summary()))
 
 # --- Templates ------------------------------------------------------------------------------------------------------
 with tab_templates:

@@ -15,6 +15,7 @@ from ui import data as shared  # noqa: E402
 from ui import inspection as ins  # noqa: E402
 from ui import state, views  # noqa: E402
 from ui.format import format_value, month_label  # noqa: E402
+from ui.text import plain  # noqa: E402
 
 practices = state.practice_list(viewer)
 names = dict(zip(practices["code"], practices["name"]))
@@ -51,14 +52,14 @@ try:
     with st.spinner("Gathering the evidence…"):
         pack = ins.preview(ins.current_url(), viewer, code, end)
 except NoData as exc:
-    st.warning(f"Nothing to put in a pack: {exc}.", icon=":material/warning:")
+    st.warning(f"Nothing to put in a pack: {plain(exc)}.", icon=":material/warning:")
     st.stop()
 except AccessDenied as exc:
-    st.error(f"Not available to you: {exc}.")
+    st.error(f"Not available to you: {plain(exc)}.")
     st.stop()
 
 # --- What the pack says -------------------------------------------------------------------------------------------
-st.subheader(pack.scope_name)
+st.subheader(plain(pack.scope_name))
 st.caption(f"{pack.period_words} · figures up to {month_label(pack.data_up_to)}"
            + (f" · training records as at {pack.training_as_of.day} {pack.training_as_of:%B %Y}"
               if pack.training_as_of else ""))

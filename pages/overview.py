@@ -7,6 +7,7 @@ from ui import data, state, views
 from ui.format import describe_filters, format_value, month_label
 
 from ui.guard import page_context
+from ui.text import plain
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -14,7 +15,7 @@ practices = state.practice_list(viewer)
 where = views.overall_label(filters)
 
 st.title(f"{cfg.short_name} board overview")
-st.caption(describe_filters(filters, practices))
+st.caption(plain(describe_filters(filters, practices)))
 if data.demo_database():
     st.info("Demo data: the practices, staff, patients' comments and figures shown are fictional.", icon=":material/info:")
 
@@ -44,10 +45,10 @@ anonymised = viewer.role in ("practice_lead", "viewer") and not cfg.thresholds.n
 def attention_link(item) -> None:
     # where other practices are anonymised, a link must not carry their code: send those to the measure instead
     if item.practice_code and not (anonymised and item.practice_code not in viewer.practice_codes):
-        st.page_link("pages/practice.py", label=item.headline, query_params={"profile": item.practice_code})
+        st.page_link("pages/practice.py", label=plain(item.headline), query_params={"profile": item.practice_code})
     else:
-        st.page_link("pages/quality.py", label=item.headline, query_params={"indicator": item.indicator_code})
-    st.caption(item.detail)
+        st.page_link("pages/quality.py", label=plain(item.headline), query_params={"indicator": item.indicator_code})
+    st.caption(plain(item.detail))
 
 
 if items.empty and card["value"].isna().all():
@@ -121,7 +122,7 @@ views.page_link("pages/aims.py", viewer.role, label="Each aim's measures over ti
 
 # --- Practice × measure matrix ------------------------------------------------------------------------------------
 st.subheader("Practices at a glance")
-st.caption(f"Every measure for each practice in its latest month, with the {where.lower() if where == 'Federation' else where} "
+st.caption(f"Every measure for each practice in its latest month, with the {where.lower() if where == 'Federation' else plain(where)} "
            "figure first. Each cell gives the value and its status: ✔ on target, ▲ near target, ✖ off target, "
            "no symbol where there is no target; “not shown” where too few patients responded to show it safely. Hover over a cell "
            "for the month and how the practice compares with the federation. Compare practices with care: the "
@@ -145,5 +146,5 @@ else:
     link_cols = st.columns(4)
     for i, p in enumerate(linkable.itertuples(index=False)):
         with link_cols[i % 4]:
-            st.page_link("pages/practice.py", label=p.display_name, icon=":material/local_hospital:",
+            st.page_link("pages/practice.py", label=plain(p.display_name), icon=":material/local_hospital:",
                          query_params={"profile": p.code})

@@ -10,6 +10,7 @@ from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
 from ui import charts, data, state, views
 from ui.audit_download import audited_download_button
 from ui.guard import page_context
+from ui.text import plain
 from ui.format import format_value, month_label
 
 viewer, filters = page_context(__file__)
@@ -46,7 +47,7 @@ facts = [p["pcn"], f"{int(p['list_size']):,} registered patients" if pd.notna(p[
          f"{p['contract_type']} contract" if p["contract_type"] else None,
          f"{filters.months} months to {month_label(filters.period_end)}" if filters.period_end else None]
 st.markdown(f"## {views.md(p['display_name'])}")
-st.caption(" · ".join(f for f in facts if f))
+st.caption(" · ".join(plain(f) for f in facts if f))
 
 # --- CQC ----------------------------------------------------------------------------------------------------------
 st.subheader("CQC ratings")

@@ -7,6 +7,7 @@ from data_layer.analytics import ASSURANCE_SYMBOLS, RAG_SYMBOLS, RAG_WORDS, VARI
 from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, rebased, special_cause_runs
 from ui import charts, data, state, views
 from ui.guard import page_context
+from ui.text import plain
 from ui.format import describe_filters, format_value, month_label
 
 viewer, filters = page_context(__file__)
@@ -15,7 +16,7 @@ practices = state.practice_list(viewer)
 where = views.overall_label(filters)
 
 st.title("Quality indicators")
-st.caption(describe_filters(filters, practices))
+st.caption(plain(describe_filters(filters, practices)))
 
 # --- Which measure ------------------------------------------------------------------------------------------------
 KEY_ORDER = {"Safe": 0, "Effective": 1, "Caring": 2, "Responsive": 3, "Well-led": 4}
@@ -51,7 +52,7 @@ m1.metric(f"Latest ({month_label(res.latest_period)})",
           "Not shown" if res.suppressed else format_value(res.latest_value, unit),
           delta=None if res.change is None else format_value(res.change, unit, signed=True),
           delta_color={"higher": "normal", "lower": "inverse"}.get(ind.direction, "off"),
-          help=res.judgement_text if res.suppressed else f"{where}: Σ numerator / Σ denominator.")
+          help=res.judgement_text if res.suppressed else f"{plain(where)}: Σ numerator / Σ denominator.")
 m2.metric("Target", format_value(res.target, unit) if res.target is not None else "None set",
           help={"higher": "Higher is better.", "lower": "Lower is better."}.get(ind.direction, "No preferred direction."))
 m3.metric("Status", f"{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}")
@@ -62,7 +63,7 @@ if res.suppressed:
 
 # --- Control chart ------------------------------------------------------------------------------------------------
 st.subheader("Is it changing? Statistical process control")
-st.caption(f"{where}, month by month (Σ numerator / Σ denominator). The dashed lines are the process limits: "
+st.caption(f"{plain(where)}, month by month (Σ numerator / Σ denominator). The dashed lines are the process limits: "
            "the range the figure moves in by chance. Coloured points are special causes — something changed: blue "
            "circles improvement, orange diamonds concern, purple squares unusual where no direction is preferred.")
 months = [d.date() for d in res.series.dropna(subset=["value"])["period_start"]]
@@ -103,7 +104,7 @@ if points.empty or pooled is None:
             icon=":material/info:")
 else:
     st.caption(f"{period_words}: each practice's {ind.name.lower()} against its size, with the pooled value of "
-               f"{scope} ({format_value(pooled, unit)}). Inside the dotted lines (95%) or dashed lines (99.8%) a "
+               f"{plain(scope)} ({format_value(pooled, unit)}). Inside the dotted lines (95%) or dashed lines (99.8%) a "
                "practice differs from the pooled value by no more than chance would explain. Not a league table."
                + (" Practices chosen in the filter are drawn larger with bold names." if filters.practice_codes else ""))
     st.plotly_chart(charts.funnel_figure(points.assign(position=points["position"]), pooled, unit, height=440,
@@ -112,7 +113,7 @@ else:
     hidden = points[points["suppressed"]]
     if not hidden.empty:
         st.caption(f"Not shown (fewer than {cfg.thresholds.suppression_min} responses): "
-                   + ", ".join(hidden["label"]) + ".")
+                   + plain(", ".join(hidden["label"])) + ".")
     table = pd.DataFrame({
         "Practice": points["label"],
         "Numerator": points["numerator"],
@@ -128,7 +129,7 @@ else:
         "Note": points["note"],
     })
     st.markdown("**Practices compared** (Wilson 95% intervals; better, similar or worse when the whole interval is "
-                f"above or below {scope}'s value)")
+                f"above or below {plain(scope)}'s value)")
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
                                 "Denominator": st.column_config.NumberColumn(format="%d")})

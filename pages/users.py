@@ -5,6 +5,7 @@ from data_layer.scope import ROLE_LABELS, ROLES
 from data_layer.users import UserError, list_users, remove_user, save_user
 from ui import state
 from ui.guard import page_context
+from ui.text import plain
 
 viewer, filters = page_context(__file__)
 engine = state.database()
@@ -34,10 +35,10 @@ with st.form("save_user", clear_on_submit=False):
     if st.form_submit_button("Save user", type="primary"):
         try:
             outcome = save_user(engine, email, role, chosen, name=name or None, actor=viewer.email)
-            st.success(f"{email.strip().lower()} {outcome} as {ROLE_LABELS[role]}.")
+            st.success(f"{plain(email.strip().lower())} {outcome} as {ROLE_LABELS[role]}.")
             st.rerun()
         except UserError as exc:
-            st.error(f"Not saved: {exc}.")
+            st.error(f"Not saved: {plain(exc)}.")
 
 if not users.empty:
     st.subheader("Remove a user")
@@ -51,5 +52,5 @@ if not users.empty:
                 st.warning("Tick the box to confirm.")
             else:
                 remove_user(engine, who, actor=viewer.email)
-                st.success(f"{who} removed.")
+                st.success(f"{plain(who)} removed.")
                 st.rerun()

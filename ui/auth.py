@@ -12,6 +12,7 @@ from data_layer import audit
 from data_layer.scope import ROLE_LABELS, Viewer
 from data_layer.users import DEMO_USERS, find_viewer
 from ui.state import database
+from ui.text import plain
 
 
 def auth_configured() -> bool:
@@ -40,7 +41,7 @@ def _sign_in_screen() -> None:
 
 def _not_authorised_screen(email: str) -> None:
     st.title("You are signed in, but not yet given access")
-    st.write(f"The account **{email}** is not on this dashboard's list of users. "
+    st.write(f"The account **{plain(email)}** is not on this dashboard's list of users. "
              "Please ask your federation's dashboard administrator to add you, with your role and practice.")
     st.button("Sign out", on_click=st.logout, icon=":material/logout:")
 

@@ -176,7 +176,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")  # what could make a link, ma
 
 def md(text) -> str:
     """Escape text from the database (practice or measure names) before it goes into st.markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    from ui.text import plain
+
+    return plain(text)
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
