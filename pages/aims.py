@@ -46,7 +46,7 @@ st.caption("How many of each aim's measures meet their targets, and how many sho
            "concern in the latest month (Making Data Count).")
 st.dataframe(glance, hide_index=True, width="stretch", height=35 * (len(glance) + 1) + 3,
              column_config={"Aim": st.column_config.TextColumn(width="large")})
-st.download_button("Download (CSV)", views.csv_bytes(glance), file_name="aims_at_a_glance.csv", mime="text/csv",
+st.download_button("Download (CSV)", lambda: views.csv_bytes(glance), file_name="aims_at_a_glance.csv", mime="text/csv",
                    icon=":material/download:", key="dl_glance")
 
 st.caption(f"Each chart is a Making Data Count control chart of the {where.lower() if where == 'Federation' else plain(where)} "

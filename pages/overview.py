@@ -24,17 +24,19 @@ card = data.scorecard(viewer, filters)
 
 # --- What needs attention --------------------------------------------------------------------------------------------
 st.subheader("What needs attention")
-st.caption("Worked out from the same figures as the rest of the dashboard: measures whose latest month is a "
+soon = cfg.thresholds.lapsing_buckets[0]
+st.caption("Worked out from the same figures as the rest of the dashboard: measures whose latest period is a "
            "special-cause concern (Making Data Count), measures off target, and required training that has lapsed or "
-           "lapses within 30 days. A practice's own chart counts only when the month has at least 5 cases. Select an item "
-           "to open the measure or the practice.")
+           f"lapses within {soon} days. A figure on too few cases (fewer than {cfg.thresholds.min_denominator}) is "
+           "never called a concern or off target: it says “too few to judge”. Select an item to open the measure or "
+           "the practice.")
 items = views.attention(viewer, filters, where)
 KINDS = (
     ("Special-cause concern", "Special-cause concerns", ":material/warning:",
      "No measure's latest month is a special-cause concern."),
     ("Missed target", "Missed targets", ":material/flag:", "Every measure with a target is on or near target."),
     ("Training lapsed or lapsing", "Training lapsed or lapsing", ":material/school:",
-     "No required training has lapsed or lapses within 30 days."),
+     f"No required training has lapsed or lapses within {cfg.thresholds.lapsing_buckets[0]} days."),
 )
 SHOWN = 5
 
@@ -65,11 +67,14 @@ else:
             for item in these.head(SHOWN).itertuples(index=False):
                 attention_link(item)
             if len(these) > SHOWN:
+                # the rest as one table (an ICB has hundreds of items: one link each would be slow to send and read)
                 with st.expander(f"{len(these) - SHOWN} more"):
-                    for item in these.iloc[SHOWN:].itertuples(index=False):
-                        attention_link(item)
-    st.download_button("Download the attention list (CSV)",
-                       views.csv_bytes(items[["kind", "where", "headline", "detail"]].rename(columns=str.capitalize)),
+                    st.dataframe(these.iloc[SHOWN:][["where", "headline", "detail"]].rename(columns={
+                        "where": "Where", "headline": "What", "detail": "Detail"}), hide_index=True,
+                        width="stretch", height=min(36 * (len(these) - SHOWN + 1) + 2, 420))
+                    st.caption("Choose the practice in the sidebar, or open the measure, to see one of these.")
+    attention_csv = items[["kind", "where", "headline", "detail"]].rename(columns=str.capitalize)
+    st.download_button("Download the attention list (CSV)", lambda: views.csv_bytes(attention_csv),
                        file_name="what_needs_attention.csv", mime="text/csv", icon=":material/download:",
                        key="dl_attention")
 
@@ -116,7 +121,7 @@ table = pd.DataFrame({
 })
 st.dataframe(table, hide_index=True, width="stretch", height=min(38 * (len(table) + 1), 900),
              column_config={"Aim": st.column_config.TextColumn(width="large")})
-st.download_button("Download the scorecard (CSV)", table.to_csv(index=False).encode("utf-8"),
+st.download_button("Download the scorecard (CSV)", lambda: views.csv_bytes(table),
                    file_name="aims_scorecard.csv", mime="text/csv", icon=":material/download:")
 views.page_link("pages/aims.py", viewer.role, label="Each aim's measures over time, in words", icon=":material/flag:")
 

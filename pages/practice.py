@@ -116,7 +116,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Aim": st.column_config.NumberColumn(width="small", format="%d"),
                                 "Measure": st.column_config.TextColumn(width="medium")})
-    st.download_button("Download this practice's measures (CSV)", views.csv_bytes(table),
+    st.download_button("Download this practice's measures (CSV)", lambda: views.csv_bytes(table),
                        file_name=f"{code}_measures.csv", mime="text/csv", icon=":material/download:",
                        key="dl_practice_measures")
 
@@ -169,7 +169,7 @@ else:
         })
         st.markdown(f"**Courses with gaps** on {tr['as_of']:%d %B %Y}")
         st.dataframe(gap_table, hide_index=True, width="stretch")
-        st.download_button("Download the training gaps (CSV)", views.csv_bytes(gap_table),
+        st.download_button("Download the training gaps (CSV)", lambda: views.csv_bytes(gap_table),
                            file_name=f"{code}_training_gaps.csv", mime="text/csv", icon=":material/download:",
                            key="dl_training_gaps")
     if viewer.may_see_people(code):

@@ -133,7 +133,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
                                 "Denominator": st.column_config.NumberColumn(format="%d")})
-    st.download_button("Download the practice comparison (CSV)", views.csv_bytes(table),
+    st.download_button("Download the practice comparison (CSV)", lambda: views.csv_bytes(table),
                        file_name=f"{code.lower()}_practices_{span}m_to_{month:%Y_%m}.csv", mime="text/csv",
                        icon=":material/download:", key="dl_funnel")
 

@@ -188,7 +188,8 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     for c in safe.columns:
         if safe[c].dtype == object or str(safe[c].dtype).startswith("str"):
             safe[c] = safe[c].map(inert_for_spreadsheet)
-    return safe.to_csv(index=False).encode("utf-8")
+    # UTF-8 with a byte-order mark, so Excel reads ✔ ▲ – and accented names correctly
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def data_behind(df: pd.DataFrame, file_name: str, key: str, label: str = "Data behind this chart",
@@ -200,5 +201,6 @@ def data_behind(df: pd.DataFrame, file_name: str, key: str, label: str = "Data b
         else:
             st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
                          height=min(36 * (len(df) + 1) + 2, 520))
-        st.download_button("Download as CSV", csv_bytes(df), file_name=file_name, mime="text/csv",
+        # built when clicked, not on every run of the page (a callable: Streamlit runs it on the click)
+        st.download_button("Download as CSV", lambda: csv_bytes(df), file_name=file_name, mime="text/csv",
                            icon=":material/download:", key=f"dl_{key}")
