@@ -11,7 +11,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from . import models as m
 from .analytics import RAG_SYMBOLS, RAG_WORDS, spc

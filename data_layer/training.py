@@ -27,7 +27,7 @@ from . import models as m
 from .analytics import compliance_rate, training_status
 from .config import FederationConfig
 from .db import tuples
-from .derived import requirements_frame, staff_in_post
+from .measures.sources import requirements_frame, staff_in_post
 from .policy import status
 from .scope import Viewer
 

@@ -20,7 +20,6 @@ from . import engine as calc
 from . import models as m
 from .analytics import (
     RAG_SYMBOLS,
-    RAG_WORDS,
     VARIATION_SYMBOLS,
     compare_with_benchmark,
     funnel_position,

@@ -13,7 +13,7 @@ from data_layer import engine as calc
 from data_layer import feedback as fb
 from data_layer import models as m
 from data_layer.analytics import wilson_interval
-from data_layer.derived import fft_monthly
+from data_layer.measures.sources import fft_monthly
 from data_layer.measures.fft_summary import fft_monthly_from_summary, refresh_fft_summary
 from data_layer.measures.refresh import refresh as refresh_measures
 from data_layer.scope import Viewer
@@ -342,3 +342,16 @@ def test_complaint_over_christmas_counts_bank_holidays(small, config):
     assert row["days_to_ack"] == 3 and row["ack_in_time"] == "yes"
     summary = fb.complaints_summary(small, config, VIEWER, filters).set_index("practice_code")
     assert summary.loc["Z1", "median_days_to_resolve"] == 38
+
+
+def test_summary_refresh_for_one_month_leaves_the_other_months(small, config):
+    with small.begin() as conn:
+        ids = dict(conn.execute(select(m.Practice.code, m.Practice.id)).all())
+        conn.execute(delete(m.FFTResponse).where(m.FFTResponse.practice_id == ids["Z1"]))
+        refresh_fft_summary(conn, months=[date(2026, 3, 15)])  # as after an import of March only
+    with small.connect() as conn:
+        counts = fft_monthly_from_summary(conn)
+    totals = counts.groupby(["month", "practice_id"])["total"].sum()
+    assert totals.loc[pd.Timestamp("2026-03-01")].to_dict() == {ids["Z2"]: 3}  # March recounted: Z1's are gone
+    assert totals.loc[pd.Timestamp("2026-04-01")].to_dict() == {ids["Z1"]: 2}  # April untouched
+    assert fb.legacy_use(small, config, BOARD, WINDOW).iloc[0]["responses"] == 5  # February untouched

@@ -184,7 +184,7 @@ def test_demo_stories_are_there(demo_engine):
 
 def test_demo_has_lapsed_and_lapsing_training(demo_engine, config):
     from data_layer.analytics import training_status
-    from data_layer.derived import _staff_and_completions, requirements_frame, staff_in_post
+    from data_layer.measures.sources import _staff_and_completions, requirements_frame, staff_in_post
 
     staff, completions = _staff_and_completions(demo_engine.connect())
     as_of = pd.Timestamp(demo.default_end_month()) + pd.offsets.MonthEnd(0)

@@ -12,6 +12,7 @@ text after the escapes are resolved, a contiguous ``http://evil.example``, ``www
 """
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy import func, insert, select, update
 
 from data_layer import demo, models as m
 from data_layer.db import get_engine
-from data_layer.derived import refresh_derived
+from data_layer.measures.refresh import refresh as refresh_measures
 from tests.apptest_util import app
 from tests.conftest import ROOT
 from ui.navigation import pages_for
@@ -27,7 +28,7 @@ from ui.text import plain
 
 IMAGE = "![x](http://evil.example/x.png)"
 LINK = "[Sign in again](http://evil.example)"
-HTML = "<img src=x onerror=alert(1)>"
+HTML = '<img src=x onerror=alert(1)><a href="http://evil.example">A</a>'
 REST = "**bold** :red[x] $x$ www.evil.example"
 
 
@@ -109,11 +110,43 @@ def markdown_sources(at) -> list[str]:
     return found
 
 
+_PLOTLY_LINK = re.compile(r"<\s*a\b", re.IGNORECASE)
+
+
+def chart_links(at) -> list[str]:
+    """Link tags in any text of any chart: Plotly draws <a href> in titles, legends, ticks, hover and point labels."""
+    found: list[str] = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if type(proto).__name__ == "PlotlyChart":
+            spec = json.loads(proto.spec)
+            stack = [spec.get("data", []), spec.get("layout", {})]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, str):
+                    if _PLOTLY_LINK.search(item):
+                        found.append(item)
+                elif isinstance(item, dict):
+                    stack.extend(item.values())
+                elif isinstance(item, list):
+                    stack.extend(item)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+
+    walk(at._tree)
+    return found
+
+
 def assert_nothing_rendered(at, where: str) -> str:
     assert not at.exception, (where, [e.message for e in at.exception])
     sources = markdown_sources(at)
     rendered = [(live, src) for src in sources if (live := live_markup(src))]
     assert not rendered, (where, rendered[:3])
+    links = chart_links(at)
+    assert not links, (where, "chart", links[:3])
     return "\n".join(sources)
 
 
@@ -136,7 +169,7 @@ def planted(fresh_databases, backend, config, monkeypatch):
                                                 summary=payload("SummaryMark")))
         conn.execute(update(m.User).where(m.User.email.in_(["board@demo.invalid", "lead@demo.invalid"]))
                      .values(name=payload(MARKERS["name_claim"])))
-    refresh_derived(engine, config)
+    refresh_measures(engine, config)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(ROOT)
     return url

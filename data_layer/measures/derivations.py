@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from .. import derived as raw
+from . import sources as raw
 from ..config import FederationConfig, Indicator
 from .registry import derivation
 

@@ -16,7 +16,7 @@ from typing import Callable
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from .. import derived as raw
+from . import sources as raw
 from .. import models as m
 from ..bulk import insert_frame, record_batch
 from ..config import FederationConfig

@@ -1,9 +1,6 @@
-"""Derived indicators: computed from the raw tables and stored as indicator values.
-
-FFT percentages, training compliance, complaint timeliness and significant-event measures are declared in the
-federation config (``derived = "…"``) and calculated here, once, after every change to the raw data. Storing them in
-``indicator_values`` means the board table, the charts, the practice page and the PDF all read every number through
-the same engine.
+"""Readers of the raw tables the derived indicators are worked out from (the registered derivations in
+``derivations.py`` call these; ``refresh.py`` stores what they return). FFT percentages, training compliance,
+complaint timeliness and significant-event measures are declared in the federation config (``derived = "…"``).
 """
 from __future__ import annotations
 
@@ -11,13 +8,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, and_, cast, delete, func, literal, select
+from sqlalchemy import Connection, Date, cast, func, select
 
-from . import models as m
-from .analytics import training_status
-from .bulk import insert_frame, record_batch
-from .config import FederationConfig, Indicator
-from .db import tuples
+from .. import models as m
+from ..analytics import training_status
+from ..config import FederationConfig, Indicator
+from ..db import tuples
 
 MAX_MONTHS = 120
 
@@ -134,7 +130,7 @@ def _fft(conn: Connection, ind: Indicator, sizes: pd.Series, counts: pd.DataFram
 
 def _working_days(start: pd.Series, end: pd.Series) -> np.ndarray:
     """Working days in England and Wales (bank holidays excluded): see data_layer.policy.calendar."""
-    from .policy.calendar import working_days_between
+    from ..policy.calendar import working_days_between
 
     return working_days_between(start, end)
 
@@ -248,47 +244,3 @@ def _training(staff: pd.DataFrame, completions: pd.DataFrame, config: Federation
     if not frames:
         return pd.DataFrame(columns=["practice_id", "period_start", "numerator", "denominator"])
     return pd.concat(frames, ignore_index=True).astype({"numerator": float, "denominator": float})
-
-
-def refresh_derived(engine: Engine, config: FederationConfig, actor: str = "system") -> int:
-    """Recalculate every derived indicator from the raw tables, replacing the previous values (one transaction).
-    Returns the number of values written."""
-    derived = [i for i in config.indicators if i.derived]
-    codes = [i.code for i in derived]
-    if not derived:
-        return 0
-    with engine.begin() as conn:
-        months = data_months(conn, codes)
-        sizes = _list_sizes(conn)
-        as_of = _last_complete_month() + pd.offsets.MonthEnd(1)
-        staff = completions = fft_counts = None
-        frames = []
-        for ind in derived:
-            if ind.derived.startswith("fft"):
-                if fft_counts is None:  # one pass over the responses for every FFT measure
-                    fft_counts = fft_monthly(conn)
-                df = _fft(conn, ind, sizes, fft_counts)
-            elif ind.derived.startswith("complaints"):
-                df = _complaints(conn, ind, as_of)
-            elif ind.derived.startswith("significant_events"):
-                df = _significant_events(conn, ind, sizes, months)
-            else:
-                if staff is None:
-                    staff, completions = _staff_and_completions(conn)
-                df = _training(staff, completions, config, ind, months)
-            if df.empty:
-                continue
-            df = df[df["period_start"].isin(months)] if len(months) else df.iloc[0:0]
-            df = df[df["denominator"] > 0]
-            frames.append(df.assign(indicator_code=ind.code,
-                                    value=df["numerator"] / df["denominator"] * ind.multiplier))
-        conn.execute(delete(m.IndicatorValue).where(m.IndicatorValue.indicator_code.in_(codes)))
-        if not frames:
-            return 0
-        out = pd.concat(frames, ignore_index=True)
-        out["period_start"] = pd.to_datetime(out["period_start"])
-        out["period_end"] = out["period_start"] + pd.offsets.MonthEnd(0)
-        batch = record_batch(conn, "derived", "calculated from the raw tables", "-", actor, rows_new=len(out))
-        out["batch_id"] = batch
-        insert_frame(conn, m.IndicatorValue.__table__, out)
-        return len(out)
