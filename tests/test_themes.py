@@ -126,3 +126,14 @@ def test_theme_counts_and_the_browser_filter_read_the_stored_tags(tagged, config
     assert fb.comments(engine, config, BOARD, WINDOW, themes=("Phone",)).matching == 0
     assert fb.comment_themes(engine, config, BOARD, WINDOW).set_index("theme").loc["Phone", "total"] == 0
     assert fb.comments(engine, config, BOARD, WINDOW, search="phone").matching == 2  # search still reads the text
+
+
+def test_retagging_one_month_leaves_the_other_months(tagged, config):
+    engine, ids = tagged
+    changed = _config(config, [{"name": "Phone", "words": ["phone", "booked"]}])
+    with engine.begin() as conn:
+        assert tag_comments(conn, changed, months=[date(2026, 1, 20)]) == 1  # any day in January
+    tags = _tags(engine)
+    assert ("c0", "Phone", "positive", "2026-01-01") in tags and not any(
+        k == "c0" and t != "Phone" for k, t, *_ in tags)  # January retagged with the new words only
+    assert ("c1", "Staff attitude", "negative", "2026-02-01") in tags  # February kept its tags

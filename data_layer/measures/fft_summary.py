@@ -18,6 +18,7 @@ So answer counts are the rows with ``rating`` 1–6, and mode counts the rows wh
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Connection, Date, case, cast, delete, func, or_, select
@@ -49,7 +50,19 @@ def _ids_condition(column, practice_ids: Iterable[int] | None):
     return None if practice_ids is None else column.in_(tuple(int(p) for p in practice_ids))
 
 
-def _individual(conn: Connection, practice_ids) -> pd.DataFrame:
+def month_firsts(months: Iterable | None) -> tuple[date, ...] | None:
+    """Months given as any dates within them, as their first days (None: every month)."""
+    if months is None:
+        return None
+    return tuple(sorted({pd.Timestamp(d).to_period("M").to_timestamp().date() for d in months}))
+
+
+def date_in_months(column, months: tuple[date, ...]):
+    """SQL: a date column falls in one of the months (first days), as ranges so the date index serves it."""
+    return or_(*[column.between(mo, (pd.Timestamp(mo) + pd.offsets.MonthEnd(0)).date()) for mo in months])
+
+
+def _individual(conn: Connection, practice_ids, months) -> pd.DataFrame:
     r = m.FFTResponse
     month = _month_start(r.response_date, conn.dialect.name).label("month")
     mode = func.coalesce(r.mode, "").label("mode")
@@ -59,18 +72,22 @@ def _individual(conn: Connection, practice_ids) -> pd.DataFrame:
     cond = _ids_condition(r.practice_id, practice_ids)
     if cond is not None:
         stmt = stmt.where(cond)
+    if months is not None:
+        stmt = stmt.where(date_in_months(r.response_date, months))
     df = pd.DataFrame(tuples(conn.execute(stmt)), columns=COLUMNS)
     df["month"] = _as_month(df["month"])
     return df
 
 
-def _aggregated(conn: Connection, practice_ids, individual: pd.DataFrame) -> pd.DataFrame:
+def _aggregated(conn: Connection, practice_ids, months, individual: pd.DataFrame) -> pd.DataFrame:
     a = m.FFTMonthlyCount
     stmt = select(a.practice_id, a.month, a.scale, a.total, *[getattr(a, c) for c in ANSWER_COLUMNS],
                   *[getattr(a, c) for c in MODE_COLUMNS.values()])
     cond = _ids_condition(a.practice_id, practice_ids)
     if cond is not None:
         stmt = stmt.where(cond)
+    if months is not None:
+        stmt = stmt.where(date_in_months(a.month, months))
     agg = pd.DataFrame(tuples(conn.execute(stmt)),
                        columns=["practice_id", "month", "scale", "total", *ANSWER_COLUMNS, *MODE_COLUMNS.values()])
     if agg.empty:
@@ -95,18 +112,23 @@ def _aggregated(conn: Connection, practice_ids, individual: pd.DataFrame) -> pd.
     return out[COLUMNS]
 
 
-def refresh_fft_summary(conn: Connection, practice_ids: Iterable[int] | None = None) -> int:
-    """Rebuild ``fft_summary`` for every practice (``practice_ids=None``) or only the given ones, inside the caller's
-    transaction (readers keep seeing the previous rows until it commits). Returns the rows written."""
+def refresh_fft_summary(conn: Connection, practice_ids: Iterable[int] | None = None,
+                        months: Iterable | None = None) -> int:
+    """Rebuild ``fft_summary`` for every practice (``practice_ids=None``) or only the given ones, and for every month
+    (``months=None``) or only the given ones (any dates within them: what a one-month import touched), inside the
+    caller's transaction (readers keep seeing the previous rows until it commits). Returns the rows written."""
     ids = None if practice_ids is None else tuple(int(p) for p in practice_ids)
-    if ids is not None and not ids:
+    firsts = month_firsts(months)
+    if (ids is not None and not ids) or (firsts is not None and not firsts):
         return 0
-    individual = _individual(conn, ids)
-    out = pd.concat([x for x in (individual, _aggregated(conn, ids, individual)) if not x.empty]
+    individual = _individual(conn, ids, firsts)
+    out = pd.concat([x for x in (individual, _aggregated(conn, ids, firsts, individual)) if not x.empty]
                     or [pd.DataFrame(columns=COLUMNS)], ignore_index=True)
     stmt = delete(m.FFTSummary)
     if ids is not None:
         stmt = stmt.where(m.FFTSummary.practice_id.in_(ids))
+    if firsts is not None:
+        stmt = stmt.where(m.FFTSummary.month.in_(firsts))
     conn.execute(stmt)
     if out.empty:
         return 0

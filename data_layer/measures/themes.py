@@ -18,6 +18,7 @@ from .. import models as m
 from ..bulk import insert_frame
 from ..config import FederationConfig
 from ..db import tuples
+from .fft_summary import date_in_months, month_firsts
 
 SENTIMENT = {1: "positive", 2: "positive", 3: "neutral", 4: "negative", 5: "negative", 6: "don't know"}
 
@@ -37,11 +38,14 @@ def tag_text(config: FederationConfig, text: str | None) -> list[str]:
     return [t.name for t in config.themes if any(w.lower() in low for w in t.words)]
 
 
-def tag_comments(conn: Connection, config: FederationConfig, practice_ids: Iterable[int] | None = None) -> int:
-    """Replace the theme tags of every comment (``practice_ids=None``) or of the given practices' comments, inside
-    the caller's transaction. Returns the number of tags written."""
+def tag_comments(conn: Connection, config: FederationConfig, practice_ids: Iterable[int] | None = None,
+                 months: Iterable | None = None) -> int:
+    """Replace the theme tags of every comment (``practice_ids=None``) or of the given practices' comments, in every
+    month (``months=None``) or only the given ones (any dates within them), inside the caller's transaction.
+    Returns the number of tags written."""
     ids = None if practice_ids is None else tuple(int(p) for p in practice_ids)
-    if ids is not None and not ids:
+    firsts = month_firsts(months)
+    if (ids is not None and not ids) or (firsts is not None and not firsts):
         return 0
     r = m.FFTResponse
     stmt = (select(r.id, r.practice_id, r.response_date, r.rating, r.comment, r.comment_2)
@@ -50,6 +54,9 @@ def tag_comments(conn: Connection, config: FederationConfig, practice_ids: Itera
     if ids is not None:
         stmt = stmt.where(r.practice_id.in_(ids))
         gone = gone.where(m.CommentTheme.practice_id.in_(ids))
+    if firsts is not None:
+        stmt = stmt.where(date_in_months(r.response_date, firsts))
+        gone = gone.where(m.CommentTheme.month.in_(firsts))
     df = pd.DataFrame(tuples(conn.execute(stmt)),
                       columns=["response_id", "practice_id", "date", "rating", "comment", "comment_2"])
     conn.execute(gone)
