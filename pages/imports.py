@@ -101,6 +101,8 @@ with tab_import:
             m3.metric("Would be updated", f"{checked.updated:,}")
             m4.metric("Unchanged", f"{checked.unchanged:,}")
             m5.metric("Rows skipped", f"{checked.skipped:,}")
+            for line in checked.changes_lines():
+                st.caption(plain(line))
             errors = checked.problems(("error",))
             if checked.refused:
                 st.error(f"The file has {checked.errors:,} problem{'s' if checked.errors != 1 else ''}. Nothing can be "

@@ -348,7 +348,7 @@ def test_a_corrected_fft_file_without_ids_updates_the_corrected_rows(empty_engin
     second = imp(empty_engine, config, fft_file(corrected), "fft_feb_corrected.csv")
     assert (second.new, second.updated, second.unchanged) == (2, 3, 27), second.summary()
     assert second.changed_rows == {"new": [32, 33], "updated": [4, 7, 11]}
-    assert "Updated rows of the file: 4, 7, 11." in second.summary()
+    assert "Rows updated (3): 4, 7, 11." in second.summary() and "Rows new (2): 32, 33." in second.summary()
     assert count(empty_engine, m.FFTResponse) == 32
     with empty_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(m.FFTResponse).where(

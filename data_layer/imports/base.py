@@ -68,7 +68,9 @@ class Format:
     strict_columns: bool = False  # templates: a column the template does not have is an error
     whole_file: bool = False  # needs every row at once (pivots, de-duplication across rows)
     has_header: bool = True
-    touches_derived: bool = False  # derived indicators are recalculated after a successful import
+    # What the import feeds, so the measure store refreshes only what it changes: "fft", "training", "complaints",
+    # "significant_events", "practices" (list sizes and PCNs: every figure), "indicators" (imported values).
+    feeds: tuple[str, ...] = ("indicators",)
     uses_indicator_map: bool = False
     uses_practice_map: bool = False
     needs_period: bool = False  # the file does not say which period it covers

@@ -59,6 +59,8 @@ def cmd_import(args) -> int:
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
+    if not path.is_file():
+        raise UsageError(f"{path} is a folder, not a file: name the file to import")
     options = ImportOptions(
         kind=args.kind,
         sheet=args.sheet,

@@ -178,6 +178,19 @@ class ImportResult:
     def counts_text(self) -> str:
         return f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged"
 
+    def changes_lines(self, limit: int = 20) -> list[str]:
+        """Which rows of the file are updates (and, on a re-import, which are new), by row number."""
+        if self.refused or not (self.updated or self.unchanged):
+            return []  # a first import: every row is new, nothing to point at
+        lines = []
+        for what, total in (("updated", self.updated), ("new", self.new)):
+            listed = self.changed_rows.get(what) or []
+            if listed and total:
+                more = f" and {total - limit:,} more" if total > limit else ""
+                verb = "would be " if self.dry_run else ""
+                lines.append(f"Rows {verb}{what} ({total:,}): {', '.join(str(r) for r in listed[:limit])}{more}.")
+        return lines
+
     def summary(self) -> str:
         if self.refused:
             head = (f"Refused: {self.file_name} ({self.label or 'format not recognised'}) has {self.errors:,} "
@@ -188,14 +201,7 @@ class ImportResult:
         else:
             head = (f"Imported {self.file_name} ({self.label}): {self.rows:,} rows → {self.counts_text()} "
                     f"(batch {self.batch_id}).")
-        lines = [head]
-        for what in ("updated", "new"):
-            listed = self.changed_rows.get(what) or []
-            if listed and (self.updated if what == "updated" else self.new) and (self.updated or self.unchanged):
-                total = self.updated if what == "updated" else self.new
-                shown = ", ".join(str(r) for r in listed[:20])
-                more = f" and {total - 20:,} more" if total > 20 else ""
-                lines.append(f"{what.capitalize()} rows of the file: {shown}{more}.")
+        lines = [head, *self.changes_lines()]
         if self.skipped:
             lines.append(f"{self.skipped:,} rows skipped: " + "; ".join(self.log.summary_lines("skipped", 4)))
         for note in self.log.summary_lines("note", 6):
@@ -463,8 +469,10 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
     if (result.new or result.updated) or measures.stale_reason(engine):
         say(0.97, "Working out every figure again (derived indicators, practices, PCNs, the federation)…")
         derived_started = time.perf_counter()
-        result.derived_values = measures.refresh(engine, config, reason=f"import of {result.file_name}",
-                                                 actor=viewer.email).derived_values
+        result.derived_values = measures.refresh(
+            engine, config, reason=f"import of {result.file_name}", actor=viewer.email,
+            sources=None if not (result.new or result.updated) else set(fmt.feeds),
+            practice_codes=set(ctx.practices_seen) or None).derived_values
         result.derived_seconds = time.perf_counter() - derived_started
     say(1.0, "Done")
     result.seconds = time.perf_counter() - started

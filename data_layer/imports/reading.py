@@ -202,6 +202,14 @@ def load_source(source, file_name: str | None = None, max_bytes: int = MAX_FILE_
         if not path.exists():
             raise FileNotFoundError(f"no such file: {path}")
         name = file_name or path.name
+        if not path.is_file():
+            raise FileRefused(f"{path.name} is a folder, not a file: choose the file to import.")
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise FileRefused(f"The file could not be opened ({exc.strerror or type(exc).__name__}): check that "
+                              "it is readable and import it again.") from exc
         size = path.stat().st_size
     else:
         name = file_name or getattr(source, "name", None) or "uploaded file"

@@ -90,7 +90,7 @@ class FFTResponsesTemplate(Format):
     detect_priority = 10
     description = "Individual Friends and Family Test responses with patients' comments, on either FFT scale."
     strict_columns = True
-    touches_derived = True
+    feeds = ("fft",)
     reports_rows = True
     lock_group = "fft_responses"
     columns = (

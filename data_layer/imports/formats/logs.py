@@ -42,7 +42,7 @@ class _LogTemplate(Format):
     family = "template"
     detect_priority = 10
     strict_columns = True
-    touches_derived = True
+    feeds = ("complaints", "significant_events")
     reports_rows = True
     target: Target
     date_col: str

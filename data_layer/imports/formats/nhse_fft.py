@@ -23,7 +23,7 @@ class NHSEMonthlyFFT(Format):
     label = "NHS England monthly GP FFT file (counts per practice)"
     description = ("NHS England's monthly Friends and Family Test data for GP practices: counts of each answer, "
                    "total and counts by mode, per practice and month.")
-    touches_derived = True
+    feeds = ("fft",)
     columns = (
         Col("period", ("month", "period name", "periodname", "reporting period", "date")),
         Col("practice_code", ("practice code", "prac code", "gp practice code", "org code", "organisation code",

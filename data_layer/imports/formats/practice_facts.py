@@ -47,7 +47,7 @@ class ListSizes(Format):
     label = "Patients registered at a GP practice (list sizes)"
     description = ("NHS Digital's 'Patients registered at a GP practice' totals (CSV or XLSX): sets each federation "
                    "practice's list size.")
-    touches_derived = True
+    feeds = ("practices",)
     whole_file = True
     columns = (
         Col("practice_code", ("code", "prac code", "practice code", "org code", "ods code")),
@@ -83,6 +83,7 @@ class ListSizes(Format):
 
 class CQCOverall(Format):
     kind = "cqc_overall"
+    feeds = ()  # ratings: no figure of the measure store changes
     label = "CQC overall rating per practice"
     description = "CQC's latest overall rating per practice (Practice code, latest rating): sets the overall rating."
     whole_file = True
@@ -129,6 +130,7 @@ def _ratings(ctx: Context, chunk: pd.DataFrame, columns: dict[str, str], rows_ok
 
 class CQCKeyQuestions(Format):
     kind = "cqc_key_questions"
+    feeds = ()  # ratings: no figure of the measure store changes
     label = "CQC ratings per key question (locations CSV)"
     description = ("CQC locations with overall and Safe, Effective, Caring, Responsive and Well-led ratings, "
                    "matched on the location's ODS code; also records the CQC location ID.")
@@ -186,6 +188,7 @@ class CQCKeyQuestions(Format):
 
 class CQCApiJSON(Format):
     kind = "cqc_api_json"
+    feeds = ()  # ratings: no figure of the measure store changes
     label = "CQC API ratings (JSON keyed by location ID)"
     description = ("Ratings from CQC's public API saved as JSON ({location ID: {overall, safe, …}}): matched to "
                    "practices by their CQC location ID.")
@@ -238,6 +241,7 @@ STATUS_WORDS = {"A": "active", "C": "closed", "D": "dormant", "P": "proposed"}
 
 class Epraccur(Format):
     kind = "epraccur"
+    feeds = ("practices",)  # new practices and their PCNs
     label = "ODS epraccur practice list (no header row)"
     description = "NHS Digital's ODS list of GP practices as published (no header row): marks closed practices inactive."
     has_header = False

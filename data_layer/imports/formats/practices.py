@@ -20,7 +20,7 @@ class PracticesTemplate(Format):
     detect_priority = 10
     description = "The federation's member practices: code, name, primary care network, list size and contract."
     strict_columns = True
-    touches_derived = True  # list sizes are the denominators of the per-patient indicators
+    feeds = ("practices",)  # list sizes are the denominators of the per-patient indicators
     columns = (
         Col("practice_code", ("practice code", "code", "ods code", "org code"),
             help="The practice's ODS code: a letter, then a letter or digit, then four digits.", example="G82002"),

@@ -19,6 +19,7 @@ PRACTICE_UPDATES = Target(m.Practice.__table__, ("code",), insert=False)
 
 class PracticeMapping(Format):
     kind = "pcn_mapping"
+    feeds = ("practices",)  # PCN membership decides every PCN figure
     label = "Practice to PCN mapping (QOF or GP appointments mapping file)"
     description = ("NHS Digital's MAPPING_NHS_GEOGRAPHIES file or NHS England's appointments Mapping.csv: sets each "
                    "federation practice's primary care network; can add the practices of a PCN to the federation.")

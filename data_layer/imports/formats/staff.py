@@ -21,7 +21,7 @@ class StaffTemplate(Format):
     detect_priority = 10
     description = "Everyone who works in the practices, with their role (which decides the training they need)."
     strict_columns = True
-    touches_derived = True
+    feeds = ("training",)
     reports_rows = True
     columns = (
         Col("staff_id", ("staff id", "staff code", "employee id", "id"),
@@ -76,7 +76,7 @@ class TrainingTemplate(Format):
     detect_priority = 10
     description = "Courses completed by staff: the training spreadsheet a practice manager keeps."
     strict_columns = True
-    touches_derived = True
+    feeds = ("training",)
     reports_rows = True
     columns = (
         Col("staff_id", ("staff id", "staff code", "employee id"),
