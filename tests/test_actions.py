@@ -326,3 +326,59 @@ def test_inspection_pack_lists_actions_by_quality_statement_in_cqc_order(gov_eng
     df = act.actions_by_statement(gov_engine, BOARD)
     assert list(zip(df["id"], df["key_question"], df["quality_statement"])) == [
         (safe, "Safe", "Medicines optimisation"), (well_led, "Well-led", "Governance, management and sustainability")]
+
+
+PANEL_SCRIPT = """
+import streamlit as st
+
+from data_layer.engine import Filters
+from ui import actions as ua
+
+
+def panel():
+    viewer = st.session_state["viewer"]
+    ua.actions_panel(viewer, Filters(), indicator=st.session_state.get("indicator"))
+    ua.raise_action_link(indicator="HYP_BP", practice="Z90002", statement="Safeguarding", label="Raise on Z90002")
+    ua.raise_action_link(indicator="HYP_BP", practice="Z90001", label="Raise on Z90001")
+
+
+st.navigation([st.Page(panel, title="Panel", default=True),
+               st.Page("pages/actions.py", title="Actions", url_path="actions")]).run()
+"""
+
+
+def test_panel_shows_overdue_and_due_soon_and_the_link_only_where_the_person_may_raise(gov_engine, config, tmp_path):
+    # a page of its own beside the app's pages (links resolve against the entry point's folder)
+    (tmp_path / "pages").symlink_to(ROOT / "pages")
+    (tmp_path / "panel.py").write_text(PANEL_SCRIPT)
+    last_month = TODAY - timedelta(days=30)
+    _add(gov_engine, config, title="Late recall", due_on=last_month + timedelta(days=25), today=last_month,
+         indicator_code="HYP_BP", practice_code="Z90001")
+    _add(gov_engine, config, title="Soon audit", due_on=TODAY + timedelta(days=3), indicator_code="DM_HBA1C")
+    _add(gov_engine, config, title="Far off", due_on=TODAY + timedelta(days=90))
+
+    def run_panel(viewer, **state):
+        at = AppTest.from_file(str(tmp_path / "panel.py"), default_timeout=120)
+        at.session_state["viewer"] = viewer
+        for k, v in state.items():
+            at.session_state[k] = v
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    at = run_panel(BOARD)
+    [table] = at.dataframe
+    assert list(table.value["Title"]) == ["Late recall", "Soon audit"]
+    assert list(table.value["When"]) == ["Overdue by 5 days", "Due in 3 days"]
+    assert "1 overdue, 1 due soon" in at.markdown[0].value
+    links = [link.proto for link in at.get("page_link")]
+    assert [link.label for link in links] == ["Every action", "Raise on Z90002", "Raise on Z90001"]
+    assert "action_practice=Z90002" in links[1].query_string and "statement=Safeguarding" in links[1].query_string
+
+    at = run_panel(BOARD, indicator="DM_HBA1C")
+    assert list(at.dataframe[0].value["Title"]) == ["Soon audit"]
+    lead = run_panel(LEAD)  # the lead reads Z90001's action and the federation's; raises only on Z90001
+    assert [link.proto.label for link in lead.get("page_link")] == ["Every action", "Raise on Z90001"]
+    viewer = run_panel(VIEWER)
+    assert list(viewer.dataframe[0].value["Title"]) == ["Soon audit"]
+    assert [link.proto.label for link in viewer.get("page_link")] == ["Every action"]
