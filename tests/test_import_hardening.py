@@ -441,8 +441,12 @@ PAYMENTS = SHARED_NHS / "06_payments_to_general_practice" / "nhs-payments-gp-202
 IMMUNISATIONS = SHARED_NHS / "05c_screening_immunisation_indicators" / "west_sussex_GP_childhood_immunisations.csv"
 
 
+POPULATION = SHARED_NHS / "05c_screening_immunisation_indicators" / "f_pop_QKS_2026-27.csv"
+
+
 @pytest.mark.parametrize("path, words", [(PAYMENTS, "NHS Payments to General Practice"),
-                                         (IMMUNISATIONS, "childhood immunisations")])
+                                         (IMMUNISATIONS, "childhood immunisations"),
+                                         (POPULATION, "population by single year of age")])
 def test_published_files_the_importer_does_not_read_are_refused_in_one_line(empty_engine, config, path, words):
     if not path.exists():
         pytest.skip(f"{path} is not here")
@@ -469,3 +473,14 @@ def test_the_wide_table_takes_the_practice_code_column_over_another_code(empty_e
     data = ("Code,Sub ICB NAME,Practice Code,Smoking prevalence\n91Q,Kent,G82139,17.5\n91Q,Kent,G82653,12.25\n")
     seen = inspect_file(data.encode(), "wide.csv")
     assert seen.kind == "wide_indicators" and seen.headings["practice_code"] == "Practice Code"
+
+
+def test_every_shared_nhs_file_is_read_or_refused_in_one_line(empty_engine, config, backend):
+    if backend != "sqlite" or not SHARED_NHS.exists():
+        pytest.skip("the published files are read once, on SQLite, where they are present")
+    federation(empty_engine, config)
+    for path in sorted(p for p in SHARED_NHS.rglob("*") if p.is_file() and p.suffix != ".md"):
+        result = imp(empty_engine, config, path, dry_run=True)
+        assert result.errors <= 1, (path.name, result.summary())
+        if result.kind is None:  # not read: one line that says what the file is
+            assert result.log.summary_lines("error", 1)[0].startswith("This is "), path.name

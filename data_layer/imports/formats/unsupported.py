@@ -33,10 +33,23 @@ KNOWN_FILES: tuple[KnownFile, ...] = (
 )
 
 
+AGE_COLUMNS = tuple(str(a) for a in range(0, 91))
+
+
+def _ages(header: list[str]) -> bool:
+    """Registered patients by single year of age: a practice code, then columns 0, 1, 2 … 90 (or more)."""
+    normed = [norm(h) for h in header]
+    return any(n in ("gpcode", "practicecode", "odscode", "code") for n in normed) and set(AGE_COLUMNS) <= set(normed)
+
+
 def known_file(header: list[str]) -> str:
     """The one-line refusal for a known file this header row belongs to, or ''."""
     normed = {norm(h) for h in header}
     for known in KNOWN_FILES:
         if known.matches(normed):
             return f"This is {known.what}: {known.why}, so it is not imported."
+    if _ages(header):
+        return ("This is a population by single year of age (registered patients per practice, one column per year "
+                "of age 0, 1, 2 …): the importer does not read populations by age yet (list sizes come from NHS "
+                "England's 'Patients registered at a GP practice' file), so it is not imported.")
     return ""
