@@ -28,8 +28,11 @@ class Context:
     _cache: dict = field(default_factory=dict)
 
     def fft_counts(self) -> pd.DataFrame:
+        """FFT answers per practice-month on the current question, from ``fft_summary`` (refreshed first)."""
         if "fft" not in self._cache:
-            self._cache["fft"] = raw.fft_monthly(self.conn)
+            from .fft_summary import fft_monthly_from_summary
+
+            self._cache["fft"] = fft_monthly_from_summary(self.conn)
         return self._cache["fft"]
 
     def staff_and_completions(self) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -36,9 +36,12 @@ class RefreshResult:
 
 
 def mark_stale(conn: Connection, reason: str) -> None:
-    """Record, inside the caller's transaction, that the store no longer matches the raw data."""
+    """Record, inside the caller's transaction, that the store no longer matches the raw data. An earlier mark is
+    kept (first), so a refresh that died before is never forgotten: the next refresh then does the whole store."""
+    before = conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == STALE_KEY)).scalar_one_or_none()
     conn.execute(delete(m.AppMeta).where(m.AppMeta.key == STALE_KEY))
-    conn.execute(insert(m.AppMeta).values(key=STALE_KEY, value=reason[:500]))
+    value = reason if before is None else f"{before}; then {reason}"
+    conn.execute(insert(m.AppMeta).values(key=STALE_KEY, value=value[:2000]))
 
 
 def stale_reason(engine: Engine) -> str | None:
@@ -47,8 +50,15 @@ def stale_reason(engine: Engine) -> str | None:
         return conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == STALE_KEY)).scalar_one_or_none()
 
 
+EVERY_SOURCE = frozenset({"fft", "training", "complaints", "significant_events", "practices", "indicators"})
+
+
 def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", actor: str = "system",
-            progress: Callable[[str], None] | None = None) -> RefreshResult:
+            progress: Callable[[str], None] | None = None, sources=None,
+            practice_codes=None) -> RefreshResult:
+    """Work the store out again. ``sources`` (what an import fed: "fft", "training", ...; None: everything) limits
+    the work to the derivations that read them and the measures they change; ``practice_codes`` limits the FFT
+    summaries to the practices an import touched. A store marked stale is always refreshed whole."""
     say = progress or (lambda _m: None)
     result = RefreshResult()
     clock = time.perf_counter()
@@ -62,32 +72,57 @@ def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", a
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # one refresh at a time across app servers and cron jobs
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(770011)")
+        whole = sources is None or "practices" in sources or _stale_before_this_import(conn, reason)
+        sources = EVERY_SOURCE if whole else frozenset(sources)
         started = datetime.now(timezone.utc).replace(tzinfo=None)
         rid = conn.execute(insert(m.MeasureRefresh).values(started_at=started, reason=reason[:200], values_written=0,
                                                            evaluations_written=0)).inserted_primary_key[0]
-        say("Summarising the raw data…")
-        _summaries(conn, config)
+        if "fft" in sources:
+            say("Summarising the Friends and Family Test answers and comments…")
+            ids = None if whole or not practice_codes else _practice_ids(conn, practice_codes)
+            _summaries(conn, config, ids)
         lap("summaries")
         say("Calculating the derived indicators…")
         ctx = _context(conn, config)
-        result.derived_values = _derived(conn, config, ctx, actor)
+        derived = [i for i in config.indicators if i.derived and registry.get(i.derived).reads in sources]
+        result.derived_values = _derived(conn, config, ctx, actor, derived)
+        codes = None if whole else [i.code for i in derived] + (
+            [i.code for i in config.indicators if not i.derived] if "indicators" in sources else [])
         lap("derived")
+        if codes == []:
+            _finish(conn, rid, result)
+            return result
         say("Working out every measure for every practice, PCN and the federation…")
-        values = _values(conn, config, ctx)
+        values = _values(conn, config, ctx, codes)
         lap("values")
         say("Judging every series (targets and Making Data Count)…")
         evaluations = compute.evaluate(values, config, rebases=_rebases(conn))
         lap("evaluate")
-        conn.execute(delete(m.MeasureValue))
-        conn.execute(delete(m.MeasureEvaluation))
+        for table in (m.MeasureValue, m.MeasureEvaluation):
+            stmt = delete(table)
+            conn.execute(stmt if codes is None else stmt.where(table.indicator_code.in_(codes)))
         result.values = insert_frame(conn, m.MeasureValue.__table__, values.assign(refresh_id=rid))
         result.evaluations = insert_frame(conn, m.MeasureEvaluation.__table__, evaluations.assign(refresh_id=rid))
-        conn.execute(delete(m.AppMeta).where(m.AppMeta.key == STALE_KEY))
-        conn.execute(update(m.MeasureRefresh).where(m.MeasureRefresh.id == rid).values(
-            finished_at=datetime.now(timezone.utc).replace(tzinfo=None), values_written=result.values,
-            evaluations_written=result.evaluations))
+        _finish(conn, rid, result)
         lap("write")
     return result
+
+
+def _stale_before_this_import(conn: Connection, reason: str) -> bool:
+    """A stale mark left by something other than this import (a refresh that died): do the whole store."""
+    why = conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == STALE_KEY)).scalar_one_or_none()
+    return why is not None and (";" in why or not why.startswith(reason))
+
+
+def _finish(conn: Connection, rid: int, result: RefreshResult) -> None:
+    conn.execute(delete(m.AppMeta).where(m.AppMeta.key == STALE_KEY))
+    conn.execute(update(m.MeasureRefresh).where(m.MeasureRefresh.id == rid).values(
+        finished_at=datetime.now(timezone.utc).replace(tzinfo=None), values_written=result.values,
+        evaluations_written=result.evaluations))
+
+
+def _practice_ids(conn: Connection, codes) -> list[int]:
+    return [r for (r,) in conn.execute(select(m.Practice.id).where(m.Practice.code.in_(list(codes))))]
 
 
 def _rebases(conn: Connection) -> dict:
@@ -100,13 +135,13 @@ def _rebases(conn: Connection) -> dict:
     return out
 
 
-def _summaries(conn: Connection, config: FederationConfig) -> None:
+def _summaries(conn: Connection, config: FederationConfig, practice_ids=None) -> None:
     """The FFT answer counts and comment themes the feedback views read (rebuilt from the raw responses)."""
     from .fft_summary import refresh_fft_summary
     from .themes import tag_comments
 
-    refresh_fft_summary(conn)
-    tag_comments(conn, config)
+    refresh_fft_summary(conn, practice_ids)
+    tag_comments(conn, config, practice_ids)
 
 
 def _context(conn: Connection, config: FederationConfig) -> Context:
@@ -116,9 +151,8 @@ def _context(conn: Connection, config: FederationConfig) -> Context:
     return Context(conn=conn, config=config, months=months, sizes=raw._list_sizes(conn), as_of=as_of)
 
 
-def _derived(conn: Connection, config: FederationConfig, ctx: Context, actor: str) -> int:
-    """Every derived indicator from the raw tables, replacing the previous values."""
-    derived = [i for i in config.indicators if i.derived]
+def _derived(conn: Connection, config: FederationConfig, ctx: Context, actor: str, derived: list) -> int:
+    """The given derived indicators from the raw tables, replacing their previous values."""
     codes = [i.code for i in derived]
     frames = []
     for ind in derived:
@@ -139,7 +173,8 @@ def _derived(conn: Connection, config: FederationConfig, ctx: Context, actor: st
     return insert_frame(conn, m.IndicatorValue.__table__, out)
 
 
-def _practice_values(conn: Connection, config: FederationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _practice_values(conn: Connection, config: FederationConfig, codes: list[str] | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     practices = pd.DataFrame(tuples(conn.execute(
         select(m.Practice.id, m.Practice.code, m.Practice.pcn).where(m.Practice.active.is_(True)))),
         columns=["practice_id", "code", "pcn"])
@@ -147,7 +182,8 @@ def _practice_values(conn: Connection, config: FederationConfig) -> tuple[pd.Dat
                    m.IndicatorValue.numerator, m.IndicatorValue.denominator, m.IndicatorValue.value,
                    m.IndicatorValue.lower_ci, m.IndicatorValue.upper_ci)
             .join(m.Practice, m.Practice.id == m.IndicatorValue.practice_id)
-            .where(m.Practice.active.is_(True), m.IndicatorValue.indicator_code.in_(list(config.indicator_codes))))
+            .where(m.Practice.active.is_(True), m.IndicatorValue.indicator_code.in_(
+                list(config.indicator_codes) if codes is None else codes)))
     pv = pd.DataFrame(tuples(conn.execute(stmt)), columns=["indicator_code", "practice_code", "period_start",
                                                            "numerator", "denominator", "value", "lower_ci",
                                                            "upper_ci"])
@@ -165,14 +201,15 @@ def _basis(frame: pd.DataFrame, ar: compute.Areas) -> pd.DataFrame:
     return pd.concat([practice[["area_type", "area_code", "period_start", "count"]], agg], ignore_index=True)
 
 
-def _values(conn: Connection, config: FederationConfig, ctx: Context) -> pd.DataFrame:
-    practices, pv = _practice_values(conn, config)
+def _values(conn: Connection, config: FederationConfig, ctx: Context, codes: list[str] | None = None
+            ) -> pd.DataFrame:
+    practices, pv = _practice_values(conn, config, codes)
     if pv.empty:
         return pd.DataFrame(columns=compute.VALUE_COLUMNS)
     ar = compute.areas(practices, config)
     values = compute.area_values(pv, ar, config)
     hidden: dict[str, pd.DataFrame] = {}
-    fft_codes = [i.code for i in config.indicators if i.suppression == "fft"]
+    fft_codes = [i.code for i in config.indicators if i.suppression == "fft" and (codes is None or i.code in codes)]
     if fft_codes:
         counts = ctx.fft_counts()
         codes = dict(zip(practices["practice_id"], practices["code"]))
@@ -181,7 +218,7 @@ def _values(conn: Connection, config: FederationConfig, ctx: Context) -> pd.Data
         rule = compute.suppression(_basis(fft, ar), ar, config.thresholds.suppression_min)
         hidden.update({c: rule for c in fft_codes})
     for ind in config.indicators:
-        if ind.suppression == "gpps":
+        if ind.suppression == "gpps" and (codes is None or ind.code in codes):
             own = pv[(pv["indicator_code"] == ind.code) & pv["denominator"].notna()]
             frame = own[["practice_code", "period_start"]].assign(count=own["denominator"])
             hidden[ind.code] = compute.suppression(_basis(frame, ar), ar, config.thresholds.gpps_suppression_min)
