@@ -81,3 +81,12 @@ def test_a_pound_sign_and_curly_quotes_in_windows_1252_are_read_as_such(empty_en
     assert result.imported and result.encoding == "Windows-1252", result.summary()
     with empty_engine.connect() as conn:
         assert conn.execute(select(m.FFTResponse.comment)).scalar_one() == "“Worth every £” – really"
+
+
+def test_utf16_beyond_its_limit_is_refused_saying_how_to_save_it(empty_engine, config):
+    from data_layer.imports.limits import Limits
+
+    federation(empty_engine, config)
+    data, _ = CASES["unicode_text"]
+    result = imp(empty_engine, config, data, "big.txt", limits=Limits(utf16_bytes=100))
+    assert result.refused and "CSV UTF-8" in result.log.summary_lines("error", 1)[0]

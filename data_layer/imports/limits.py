@@ -17,6 +17,7 @@ class Limits:
     # The file as uploaded.
     file_bytes: int = 512 * MiB
     json_bytes: int = 64 * MiB  # a JSON file is parsed whole, so it gets a smaller ceiling
+    utf16_bytes: int = 256 * MiB  # UTF-16 ("Unicode text") is converted to UTF-8 in memory
     # XLSX is a zip: what its directory declares, checked before anything is unpacked. Python's zipfile never
     # unpacks more than a member's declared size, so these hold even for a forged directory.
     xlsx_uncompressed_bytes: int = 2048 * MiB  # all members together

@@ -252,6 +252,10 @@ def load_source(source, file_name: str | None = None, max_bytes: int = MAX_FILE_
             raise FileRefused(_nul_message(scan.lines_before_nul + 1), row=scan.lines_before_nul + 1)
         src.odd_quotes = scan.quotes % 2 == 1
     if src.encoding == "utf-16":
+        if size > limits.utf16_bytes:
+            raise FileRefused(f"The file is {_mb(size)} of UTF-16 text (Excel's 'Unicode text'); the importer converts "
+                              f"at most {_mb(limits.utf16_bytes)} of it. Save it from Excel as 'CSV UTF-8 (Comma "
+                              "delimited)' instead, which is half the size.")
         _to_utf8(src)
         with src.open_binary() as fh:
             head = fh.read(4096)
