@@ -484,3 +484,16 @@ def test_every_shared_nhs_file_is_read_or_refused_in_one_line(empty_engine, conf
         assert result.errors <= 1, (path.name, result.summary())
         if result.kind is None:  # not read: one line that says what the file is
             assert result.log.summary_lines("error", 1)[0].startswith("This is "), path.name
+
+
+def test_value_limits_are_set_per_import_from_the_one_place(empty_engine, config):
+    federation(empty_engine, config)
+    fft = FFT_HEAD + b"G82139,03/02/1995,Good,fine\n"
+    assert imp(empty_engine, config, fft, "fft.csv", dry_run=True).errors == 0
+    strict = imp(empty_engine, config, fft, "fft.csv", dry_run=True, limits=Limits(earliest_event_year=2000))
+    assert "before 2000" in only_error(strict)
+    values = ("indicator_code,practice_code,period_start,period_end,numerator,denominator\n"
+              "DM_HBA1C,G82139,01/01/2025,31/01/2025,500,598\n").encode()
+    assert imp(empty_engine, config, values, "v.csv", dry_run=True).errors == 0
+    small = imp(empty_engine, config, values, "v.csv", dry_run=True, limits=Limits(largest_number=100))
+    assert "cannot be above 100" in " ".join(small.problems()["problem"])

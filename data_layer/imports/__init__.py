@@ -6,10 +6,13 @@
 
 Every problem is reported at once (row, column, value, reason); a file with any error writes nothing; re-imports are
 idempotent (new / updated / unchanged on natural keys); each import is recorded as a batch and in the audit log.
+Every limit (file size, XLSX unpacked size and ratio, rows, columns, cell text, JSON nesting, earliest dates, largest
+numbers) is in ``limits.py``; a file beyond one is refused in plain words before it is parsed or as soon as it is met.
 """
 from __future__ import annotations
 
 from .base import ImportOptions
+from .limits import Limits
 from .formats import BY_KIND, KINDS, TEMPLATE_KINDS
 from .pipeline import ImportResult, Inspection, import_history, inspect_file, run_import
 from .problems import Problem, problems_csv
@@ -22,6 +25,7 @@ __all__ = [
     "ImportResult",
     "Inspection",
     "KINDS",
+    "Limits",
     "MAX_FILE_BYTES",
     "Problem",
     "TEMPLATE_KINDS",

@@ -7,6 +7,7 @@ Change a limit for one import with ``ImportOptions(limits=Limits(max_rows=...))`
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 MiB = 1024 * 1024
@@ -38,3 +39,10 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+# The limits of the import running in this thread (set by the pipeline), for checks deep in value parsing.
+CURRENT: ContextVar[Limits] = ContextVar("import_limits", default=DEFAULT_LIMITS)
+
+
+def current() -> Limits:
+    return CURRENT.get()

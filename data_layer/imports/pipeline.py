@@ -24,6 +24,7 @@ from ..config import FederationConfig
 from ..scope import AccessDenied, Viewer
 from .base import Context, Format, ImportOptions, Match, suggest
 from .formats import BY_KIND, FORMAT_CLASSES, new_format
+from . import limits
 from .formats.unsupported import known_file
 from .problems import ProblemLog, problems_csv
 from .reading import HEAD_ROWS, CSVShapeError, FileRefused, SourceFile, head_rows, iter_frames, load_source
@@ -330,6 +331,15 @@ def run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source,
     if not viewer.may_import:
         raise AccessDenied(f"{viewer.email} may not import data: only administrators may")
     options = options or ImportOptions()
+    token = limits.CURRENT.set(options.limits)
+    try:
+        return _run_import(engine, config, viewer, source, file_name, options, dry_run, progress)
+    finally:
+        limits.CURRENT.reset(token)
+
+
+def _run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source, file_name: str | None,
+                options: ImportOptions, dry_run: bool, progress: Progress | None) -> ImportResult:
     started = time.perf_counter()
     say = progress or (lambda fraction, text: None)
     result = ImportResult(file_name=file_name or getattr(source, "name", None) or str(source), dry_run=dry_run)

@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .limits import DEFAULT_LIMITS
+from . import limits as _limits
 from .problems import ProblemLog
 
 _TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?"  # a real time of day: 00:00 to 23:59:59
@@ -101,10 +101,12 @@ def _dates_of(s: pd.Series, earliest_year: int = 1800
 
 def parse_dates(chunk: pd.DataFrame, column: str, log: ProblemLog, today: date, *, required: bool = True,
                 allow_future: bool = False, what: str = "date",
-                earliest_year: int = DEFAULT_LIMITS.earliest_event_year) -> pd.Series:
+                earliest_year: int | None = None) -> pd.Series:
     """datetime64 column (NaT where blank or bad); each bad cell recorded as an error. Each distinct text is parsed
     once: a million responses carry a few thousand different dates. Dates before ``earliest_year`` are refused
     (responses, complaints and training records do not predate 1990; 1900 is a spreadsheet's empty date)."""
+    if earliest_year is None:
+        earliest_year = _limits.current().earliest_event_year
     codes, uniques = pd.factorize(chunk[column].str.strip())
     distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     u_dates, u_recognised, u_short, u_empty, u_far, u_early, u_time = _dates_of(distinct, earliest_year)
@@ -140,10 +142,12 @@ THOUSANDS = r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"  # 1,234 and 1,234,567.5; nev
 
 def parse_numbers(chunk: pd.DataFrame, column: str, log: ProblemLog, *, required: bool = False, integer: bool = False,
                   minimum: float | None = 0, what: str = "number", suppressed: np.ndarray | None = None,
-                  maximum: float | None = DEFAULT_LIMITS.largest_number, percent_sign: bool = False) -> pd.Series:
+                  maximum: float | None = -1.0, percent_sign: bool = False) -> pd.Series:
     """float64 column (NaN where blank or bad): finite numbers no larger than ``maximum``. Thousands separators are
     allowed ("1,234"); a decimal comma ("1,5") is not guessed. A number with % or £ is refused (the column says what
     it holds), except where ``percent_sign`` allows "91%" (NHS England's percentage columns)."""
+    if maximum == -1.0:  # not given: the import's largest number
+        maximum = _limits.current().largest_number
     raw = chunk[column].str.strip()
     empty = (raw == "").to_numpy()
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
