@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from data_layer.analytics import ASSURANCE_SYMBOLS, VARIATION_SYMBOLS
 from data_layer.engine import KPIResult, format_value
 from ui import theme
+from ui.text import inert_figure
 
 FONT = "Arial, Helvetica, sans-serif"
 POINT_STYLE = {  # point type -> (colour, marker symbol, legend words)
@@ -47,7 +48,7 @@ def _layout(fig: go.Figure, title: str | None, height: int, y_title: str = "") -
     fig.update_xaxes(showgrid=False, linecolor=theme.NHS_MID_GREY, ticks="outside", tickcolor=theme.NHS_MID_GREY)
     fig.update_yaxes(gridcolor=theme.NHS_PALE_GREY, zeroline=False, linecolor=theme.NHS_MID_GREY,
                      title=dict(text=y_title, font=dict(size=13)))
-    return fig
+    return inert_figure(fig)  # names from data never draw a link
 
 
 def _unit_axis(unit: str) -> str:

@@ -70,3 +70,46 @@ def plain(text) -> str:
 def plain_join(parts, sep: str = ", ") -> str:
     """Items from data joined with our own separator (left as it is), each shown as literal text."""
     return sep.join(plain(p) for p in parts)
+
+
+# --- Plotly ------------------------------------------------------------------------------------------------------
+# Plotly draws a few HTML-like tags in every text it shows (titles, legend names, tick labels, hover and point
+# labels): <b>, <i>, <br>, <sup>, <sub>, <span style> and <a href>, a link. Our charts use <b> and <br> for layout and
+# never a link, so any <a …> (from a practice or staff name) is written out as text instead.
+_PLOTLY_LINK = re.compile(r"<(/?\s*a\b[^>]*)>", re.IGNORECASE)
+
+
+def _inert(value):
+    if isinstance(value, str):
+        return _PLOTLY_LINK.sub(r"&lt;\1&gt;", value) if "<" in value else value
+    if isinstance(value, dict):
+        return {k: _inert(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_inert(v) for v in value]
+    return value
+
+
+def inert_figure(fig):
+    """``fig`` with every link tag in its texts written out as text (see above); returns the same figure."""
+    for trace in fig.data:
+        for attr in ("name", "text", "hovertext", "hovertemplate", "customdata", "x", "y", "labels", "legendgrouptitle"):
+            try:
+                value = trace[attr]
+            except (KeyError, ValueError, AttributeError):
+                continue
+            if value is None:
+                continue
+            if hasattr(value, "tolist"):
+                if getattr(value, "dtype", None) is None or value.dtype.kind not in "OUS":
+                    continue
+                value = value.tolist()
+            if hasattr(value, "to_plotly_json"):
+                value = value.to_plotly_json()
+            cleaned = _inert(value)
+            if cleaned != value:
+                trace[attr] = cleaned
+    layout = fig.layout.to_plotly_json()
+    cleaned = _inert(layout)
+    if cleaned != layout:
+        fig.update_layout(cleaned)
+    return fig

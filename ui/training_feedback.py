@@ -19,6 +19,7 @@ from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS, rag_status
 from data_layer.db import database_url
 from data_layer.engine import Filters
 from data_layer.privacy import inert_for_spreadsheet
+from ui.text import inert_figure
 from data_layer.scope import Viewer
 from ui import theme
 from ui.state import CACHE_TTL, config, database
@@ -304,7 +305,7 @@ def _style(fig: go.Figure, title: str | None, height: int, y_title: str = "", x_
     fig.update_xaxes(showgrid=False, linecolor=theme.NHS_MID_GREY, title=dict(text=x_title, font=dict(size=13)))
     fig.update_yaxes(gridcolor=theme.NHS_PALE_GREY, zeroline=False, linecolor=theme.NHS_MID_GREY,
                      title=dict(text=y_title, font=dict(size=13)))
-    return fig
+    return inert_figure(fig)  # names from data never draw a link
 
 
 def rag_for(value, target: float | None, tolerance: float) -> str:
