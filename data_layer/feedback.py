@@ -395,6 +395,10 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
         if words and redacting:
             # Search what the viewer sees: a phone number that is redacted on screen must not be findable.
             raw = conn.execute(base).all()
+        elif not words and not themes and pd.Timestamp(start).day == 1:
+            # Count from the FFT summary, and read only the newest months that hold the ``limit`` newest comments.
+            matching, since = _comment_months_needed(conn, allowed, start, end, ratings, limit)
+            raw = conn.execute(base.where(m.FFTResponse.response_date >= since).limit(limit)).all() if matching else []
         else:
             matching = conn.execute(count_stmt).scalar_one()
             raw = conn.execute(base.limit(limit)).all()
@@ -417,6 +421,22 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
                     for s, r in zip(df["scale"], df["rating"])]
     reason = "" if matching else "No comments match these filters in the chosen period."
     return Comments(df[COMMENT_COLUMNS].reset_index(drop=True), int(matching), allowed, reason)
+
+
+def _comment_months_needed(conn, codes: tuple[str, ...], start: date, end: date, ratings: tuple[int, ...],
+                           limit: int) -> tuple[int, date]:
+    """How many comments the practices have from ``start`` (a month's first day) to ``end`` (from the FFT summary),
+    and the first day of the oldest month needed for the newest ``limit`` of them."""
+    counts = summary.comment_counts(conn, tuple(_practice_ids(conn, codes)), start, end)
+    if ratings:
+        counts = counts[counts["rating"].isin([int(r) for r in ratings])]
+    by_month = counts.groupby("month")["comments"].sum().sort_index(ascending=False)
+    by_month = by_month[by_month > 0]
+    if by_month.empty:
+        return 0, start
+    reached = by_month.cumsum() >= limit
+    since = by_month.index[int(reached.to_numpy().argmax())] if reached.any() else by_month.index[-1]
+    return int(by_month.sum()), max(pd.Timestamp(since).date(), start)
 
 
 def _stored_tags(engine: Engine, config: FederationConfig, ids: pd.Series) -> list[str]:

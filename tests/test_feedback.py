@@ -148,6 +148,11 @@ def test_comment_search_filters_and_themes(small, config):
     assert fb.comments(small, config, BOARD, WINDOW, practice_codes=("Z2",)).matching == 2
     capped = fb.comments(small, config, BOARD, WINDOW, limit=2)
     assert capped.matching == 7 and len(capped.rows) == 2
+    everything = fb.comments(small, config, BOARD, WINDOW)
+    for n in (1, 2, 3, 6):  # the newest n, whichever months they fall in
+        pd.testing.assert_frame_equal(fb.comments(small, config, BOARD, WINDOW, limit=n).rows, everything.rows.head(n))
+    bad = fb.comments(small, config, BOARD, WINDOW, ratings=(4, 5), limit=1)
+    assert bad.matching == 2 and list(bad.rows["comment"]) == ["OTHER-MARKER rude receptionist"]
 
 
 def test_theme_counts_in_sql_agree_with_the_tags_shown(small, config):
