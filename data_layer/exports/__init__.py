@@ -1,7 +1,7 @@
 """Exports: CQC inspection evidence packs as PDF, Excel and CSV (zip).
 
-``inspection.build_pack`` assembles what a pack says, as data, from the one calculation engine; ``pdf``, ``xlsx`` and
-``csvzip`` only lay that data out. ``export_inspection`` is what the page and the command line call: it checks who
+``inspection.build_pack`` assembles what a pack says (``pack_model``, its parts in ``sections``), as data read from
+the measure store; ``pdf``, ``xlsx`` and ``csvzip`` only lay that data out. ``export_inspection`` is what the page and the command line call: it checks who
 may have the pack, builds the file and writes the export to the audit log.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from .. import audit
 from ..config import FederationConfig
 from ..scope import Viewer
-from .inspection import InspectionPack, NoData, UnknownPractice, build_pack
+from .inspection import build_pack
+from .pack_model import InspectionPack, NoData, UnknownPractice
 
 FORMATS: dict[str, tuple[str, str, str]] = {  # format -> (file extension, MIME type, words)
     "pdf": ("pdf", "application/pdf", "PDF"),

@@ -25,18 +25,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..analytics import funnel_limits  # noqa: E402
+from ..analytics import RAG_WORDS, funnel_limits  # noqa: E402
 from ..engine import format_value  # noqa: E402
-
-NHS_BLUE = "#005EB8"
-NHS_DARK_BLUE = "#003087"
-NHS_ORANGE = "#ED8B00"
-NHS_RED = "#DA291C"
-NHS_DARK_GREY = "#425563"
-NHS_MID_GREY = "#768692"
-NHS_PALE_GREY = "#E8EDEE"
-NEUTRAL_PURPLE = "#490092"
-TEXT = "#212B32"
+from ..palette import (NEUTRAL_PURPLE, NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY,  # noqa: E402
+                       NHS_ORANGE, NHS_PALE_GREY, NHS_RED, RAG_COLOURS, TEXT)
 
 DPI = 150
 WIDTH_IN = 180 / 25.4  # the PDF's text width
@@ -125,7 +117,7 @@ def _spc_axes(ax, ev) -> None:
     ax.set_ylabel(_unit_label(unit))
     ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.6)
     ax.set_axisbelow(True)
-    title = "Control chart (XmR), monthly"
+    title = "Control chart (XmR), " + (f"{res.period_months}-month periods" if res.period_months > 1 else "monthly")
     if s.trial_limits:
         title += " – trial limits (fewer than 12 points)"
     ax.set_title(title)
@@ -265,7 +257,8 @@ def key_chart(practice_pack: bool) -> bytes:
 # ---------------------------------------------------------------------------------------------------------------
 # Friends and Family Test, and training by course
 # ---------------------------------------------------------------------------------------------------------------
-def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFrame | None) -> bytes:
+def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFrame | None,
+              suppression_min: int | None = None) -> bytes:
     fig = Figure(dpi=DPI, figsize=(WIDTH_IN, 2.2))
     ax = fig.add_axes((0.065, 0.24, 0.92, 0.68))
     x = pd.to_datetime(monthly["month"])
@@ -285,7 +278,7 @@ def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFr
                               label=f"Target {format_value(target, '%')}"))
     hidden = monthly["suppressed"].astype(bool).to_numpy()
     for xx in x[hidden]:
-        ax.annotate("not shown\n(<5)", (xx, 0.02), xycoords=("data", "axes fraction"), ha="center", fontsize=5.5,
+        ax.annotate("not shown" + (f"\n(<{suppression_min})" if suppression_min else ""), (xx, 0.02), xycoords=("data", "axes fraction"), ha="center", fontsize=5.5,
                     color=NHS_DARK_GREY)
     vals = pd.concat([monthly["positive_lower"], monthly["positive_upper"]]).astype(float).dropna()
     lo = min(float(vals.min()) if len(vals) else 0.0, target if target is not None else 100.0)
@@ -300,30 +293,38 @@ def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFr
     return _png(fig)
 
 
+RAG_MARKS = {"green": "", "amber": "▲", "red": "✖", "none": ""}  # symbols beside a bar: colour never alone
+
+
 def training_chart(courses: pd.DataFrame, target: float | None) -> bytes:
+    """Compliance by course: each bar coloured by the data layer's RAG against the training target (on, near or off
+    target, as on the training page), its symbol and figures written beside it."""
     n = len(courses)
     height = 0.9 + 0.16 * n
     fig = Figure(dpi=DPI, figsize=(WIDTH_IN, height))
     ax = fig.add_axes((0.34, 0.5 / height, 0.6, 1 - 0.8 / height))
     df = courses.sort_values("compliance_pct", ascending=True, kind="mergesort")
     y = np.arange(len(df))[::-1]
-    below = (df["compliance_pct"].astype(float) < (target if target is not None else -1)).to_numpy()
-    ax.barh(y, df["compliance_pct"].astype(float), color=np.where(below, NHS_ORANGE, NHS_BLUE), height=0.7)
-    for yy, v, num, den in zip(y, df["compliance_pct"], df["in_date"], df["required"]):
-        ax.text(min(float(v), 100) + 1, yy, f"{float(v):.0f}% ({int(num)}/{int(den)})", va="center", fontsize=6,
-                color=TEXT)
+    rags = df["rag"].astype(str).tolist() if "rag" in df.columns else ["none"] * len(df)
+    ax.barh(y, df["compliance_pct"].astype(float), color=[RAG_COLOURS.get(r, NHS_MID_GREY) for r in rags],
+            height=0.7)
+    for yy, v, num, den, r in zip(y, df["compliance_pct"], df["in_date"], df["required"], rags):
+        mark = RAG_MARKS.get(r, "")
+        ax.text(min(float(v), 100) + 1, yy, f"{format_value(float(v), '%')} ({int(num)}/{int(den)})"
+                + (f" {mark}" if mark else ""), va="center", fontsize=6, color=TEXT)
     ax.set_yticks(y)
     ax.set_yticklabels(df["course_name"].astype(str), fontsize=6.5)
     ax.set_xlim(0, 118)
     ax.set_xticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel("% of required staff in date")
-    handles = [matplotlib.patches.Patch(color=NHS_BLUE, label="At or above target"),
-               matplotlib.patches.Patch(color=NHS_ORANGE, label="Below target")]
+    shown = [r for r in ("green", "amber", "red") if r in rags] or ["none"]
+    handles = [matplotlib.patches.Patch(color=RAG_COLOURS[r], label=(f"{RAG_MARKS[r]} " if RAG_MARKS[r] else "")
+                                        + RAG_WORDS[r]) for r in shown]
     if target is not None:
         ax.axvline(target, color=NHS_RED, lw=1.1, ls=(0, (1.5, 1.5)))
         handles.append(Line2D([], [], color=NHS_RED, lw=1.1, ls=(0, (1.5, 1.5)),
                               label=f"Target {format_value(target, '%')}"))
-    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3)
+    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4)
     return _png(fig)
 
 
@@ -347,7 +348,7 @@ def _render_all(pack) -> dict[str, bytes]:
         charts[ev.chart] = canvas.draw(ev, pack.practice_code)
     if not pack.fft_monthly.empty:
         target = targets.get("FFT_POSITIVE", (None, 0))[0]
-        charts["fft"] = fft_chart(pack.fft_monthly, target, pack.fft_federation)
+        charts["fft"] = fft_chart(pack.fft_monthly, target, pack.fft_federation, pack.suppression_min)
     if not pack.training_courses.empty:
         charts["training"] = training_chart(pack.training_courses, targets.get("TRAINING_COMPLIANCE", (None, 0))[0])
     pack.charts = charts

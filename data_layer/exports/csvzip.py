@@ -12,7 +12,7 @@ import zipfile
 import pandas as pd
 
 from ..privacy import inert_for_spreadsheet
-from .inspection import InspectionPack, Table
+from .pack_model import InspectionPack, Table
 
 
 def _csv(table: Table) -> bytes:

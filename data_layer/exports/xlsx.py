@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from .inspection import InspectionPack, Table
+from .. import palette
+from .pack_model import InspectionPack, Table
 
 SHEET_NAMES = {
     "cover": "Cover", "summary_safe": "Summary – Safe", "summary_effective": "Summary – Effective",
@@ -63,8 +64,8 @@ class _Writer:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self._formats: dict[tuple, object] = {}
-        self.header = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#005EB8",
-                                     "text_wrap": True, "valign": "top", "border": 1, "border_color": "#D8DFE2"})
+        self.header = wb.add_format({"bold": True, "font_color": palette.WHITE, "bg_color": palette.NHS_BLUE,
+                                     "text_wrap": True, "valign": "top", "border": 1, "border_color": palette.RULE_GREY})
 
     def fmt(self, num_format: str | None = None, wrap: bool = False, quote: bool = False):
         key = (num_format, wrap, quote)
@@ -155,16 +156,16 @@ def render_xlsx(pack: InspectionPack) -> bytes:
     tables = pack.tables()
 
     contents = wb.add_worksheet("Contents")
-    title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#003087"})
+    title = wb.add_format({"bold": True, "font_size": 14, "font_color": palette.NHS_DARK_BLUE})
     contents.write_string(0, 0, "CQC inspection evidence pack", title)
     contents.write_string(1, 0, f"{pack.scope_name} · {pack.period_words}")
     if pack.demo:
         contents.write_string(2, 0, "Fictional demo data: not real practices, staff or patients.",
-                              wb.add_format({"bold": True, "bg_color": "#FFB81C"}))
+                              wb.add_format({"bold": True, "bg_color": palette.NHS_WARM_YELLOW}))
     start = 4
     for j, head in enumerate(("Sheet", "What it holds", "Rows", "Notes")):
         contents.write_string(start, j, head, w.header)
-    link = wb.add_format({"font_color": "#005EB8", "underline": 1, "valign": "top"})
+    link = wb.add_format({"font_color": palette.NHS_BLUE, "underline": 1, "valign": "top"})
     for i, t in enumerate(tables, start=start + 1):
         contents.write_url(i, 0, f"internal:'{names[t.name]}'!A1", link, string=names[t.name])
         w.text(contents, i, 1, t.title, wrap=True)

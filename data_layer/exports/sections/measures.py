@@ -1,0 +1,178 @@
+"""The measures of a pack: each measure's evidence (the store's latest figure and judgement for the practice or the
+federation, the federation's figure beside it, the funnel plot of its latest period) and the key questions built
+from them, with their summary tables and overviews in words."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from ... import engine as calc
+from ... import views
+from ...config import QUALITY_STATEMENTS, FederationConfig
+from ...policy import status
+from ...scope import Viewer
+from ..pack_model import (ASSURANCE_SHORT, CQC_COLUMNS, FUNNEL_SHORT, FUNNEL_WORDS, IndicatorEvidence, InspectionPack,
+                          KeyQuestion, Statement, Table, assurance_of, day_words, status_words, variation_of,
+                          variation_short)
+
+
+def evidence(engine: Engine, config: FederationConfig, viewer: Viewer, pack: InspectionPack, filters: calc.Filters,
+             res: calc.KPIResult, fed: calc.KPIResult) -> IndicatorEvidence:
+    ind = res.indicator
+    # the funnel compares the measure's latest judging period (one month, or three for rare events)
+    month = calc.Filters(practice_codes=filters.practice_codes, period_end=res.latest_period or filters.period_end,
+                         months=1)
+    funnel, pooled, when = views.indicator_funnel(engine, config, viewer, month, ind.code,
+                                                  period=res.latest_period, span_months=res.period_months)
+    position, text = "", ""
+    if pack.practice_code:
+        mine = funnel[funnel["practice_code"] == pack.practice_code]
+        if mine.empty:
+            position, text = "not compared", "Not compared: no figure for this practice in that period."
+        else:
+            r = mine.iloc[0]
+            position = str(r["position"])
+            if position == "not compared":
+                text = f"Not compared: {r['note'] or 'no figure'}."
+            else:
+                text = FUNNEL_WORDS.get(position, position) + "."
+                p95 = str(r["position_95"])
+                if position == "within" and p95 != "within":
+                    text = (f"Within the 99.8% funnel limits, but outside the 95% limit on the "
+                            f"{'better' if p95 == 'better' else 'worse' if p95 == 'worse' else p95} side.")
+            if when is not None and len(funnel) > 1:
+                text += (f" Compared with {len(funnel)} practices in {when:%B %Y} (federation "
+                         f"{calc.format_value(pooled, ind.unit)}).")
+    elif not funnel.empty:
+        counts = funnel["position"].astype("str").value_counts()
+        parts = [f"{int(counts[k])} {FUNNEL_SHORT[k].lower()}" for k in ("better", "within", "worse", "above",
+                                                                          "below", "not compared") if k in counts]
+        text = (f"{len(funnel)} practices in {when:%B %Y} on the funnel plot (99.8% limits around the federation's "
+                f"{calc.format_value(pooled, ind.unit)}): " + ", ".join(parts) + ".")
+    comparison = ""
+    if pack.practice_code:
+        comparison = views.COMPARISON_WORDS.get(res.comparison, "Not compared")
+    shown = not res.suppressed
+    return IndicatorEvidence(
+        indicator=ind, result=res, statement=ind.quality_statements[0],
+        numerator=res.numerator if shown else None, denominator=res.denominator if shown else None,
+        lower_ci=res.lower_ci if shown else None, upper_ci=res.upper_ci if shown else None,
+        status=status_words(res),
+        federation_value=fed.latest_value if pack.practice_code else None, comparison=comparison,
+        funnel=funnel, pooled=pooled, funnel_month=when, funnel_position=position, funnel_text=text,
+        chart=f"indicator_{ind.code}",
+    )
+
+
+def key_question(config: FederationConfig, pack: InspectionPack, kq: str, evidence: dict[str, IndicatorEvidence],
+                 extras: dict[tuple[str, str], Statement], fed_results: dict[str, calc.KPIResult]) -> KeyQuestion:
+    statements = {name: Statement(name) for name in QUALITY_STATEMENTS[kq]}
+    for ind in config.indicators:
+        if ind.key_question != kq:  # quality statements belong to one key question (validated in config)
+            continue
+        statements[ind.quality_statements[0]].indicators.append(evidence[ind.code])
+        for s in ind.quality_statements[1:]:
+            statements[s].also.append((ind.name, ind.quality_statements[0]))
+    for (k, s), extra in extras.items():
+        if k == kq:
+            st = statements[s]
+            st.paragraphs.extend(extra.paragraphs)
+            st.tables.extend(extra.tables)
+            st.charts.extend(extra.charts)
+    kept = [s for s in statements.values() if not s.empty]
+    rating = pack.practice.get(CQC_COLUMNS[kq]) if pack.practice_code else None
+    summary = summary_table(config, pack, kq, evidence, fed_results)
+    return KeyQuestion(name=kq, rating=rating if isinstance(rating, str) and rating else None,
+                       overview=kq_words(pack, kq, [s for st in kept for s in st.indicators], rating),
+                       summary=summary, statements=kept,
+                       not_covered=[s.name for s in statements.values() if s.empty])
+
+
+def kq_words(pack: InspectionPack, kq: str, evs: list[IndicatorEvidence], rating) -> str:
+    """The key question in a few sentences: rating, targets met, what the control charts say, funnel position."""
+    parts = []
+    if pack.practice_code:
+        if isinstance(rating, str) and rating:
+            when = pack.practice.get("cqc_rating_date")
+            parts.append(f"CQC's last rating for {kq}: {rating}"
+                         + (f" (published {day_words(when)})." if when is not None and not pd.isna(when)
+                            else "."))
+        else:
+            parts.append(f"No CQC rating for {kq} is held for this practice.")
+    with_data = [e for e in evs if e.result.latest_value is not None]
+    parts.append(f"{len(evs)} measure{'s' if len(evs) != 1 else ''} in this pack, {len(with_data)} with figures "
+                 f"for the period.")
+    targeted = [e for e in with_data if e.result.target is not None]
+    if targeted:
+        parts.append("Against the federation's targets: " + status.tally([e.result.rag for e in targeted]))
+        too_few = [e.indicator.name for e in targeted if e.result.judgement == status.TOO_FEW]
+        if too_few:
+            parts.append("Too few cases to judge: " + "; ".join(too_few) + ".")
+        for e in targeted:
+            if e.result.rag == "red":
+                parts.append(f"{e.indicator.name} is {calc.format_value(e.result.latest_value, e.indicator.unit)} "
+                             f"against a target of {calc.format_value(e.result.target, e.indicator.unit)}.")
+    improving = [e.indicator.name for e in evs if e.result.variation.startswith("improvement")]
+    concern = [e.indicator.name for e in evs if e.result.variation.startswith("concern")]
+    if improving:
+        parts.append("Improving (special cause variation in the latest period): " + "; ".join(improving) + ".")
+    if concern:
+        parts.append("Special-cause concern in the latest period: " + "; ".join(concern) + ".")
+    if with_data and not improving and not concern:
+        parts.append("No measure shows special-cause variation in the latest period.")
+    if pack.practice_code:
+        pos = [e.funnel_position for e in with_data]
+        better, worse = pos.count("better"), pos.count("worse")
+        parts.append(f"Compared with the other practices on funnel plots: {better} better than expected, "
+                     f"{worse} worse than expected, {sum(p == 'within' for p in pos)} within the funnel.")
+    return " ".join(parts)
+
+
+def summary_table(config: FederationConfig, pack: InspectionPack, kq: str, evidence: dict[str, IndicatorEvidence],
+                  fed_results: dict[str, calc.KPIResult]) -> Table:
+    """The key question's KPIs (the measures the aims use) with value, target, status and the MDC icons in words."""
+    codes = list(dict.fromkeys(r["indicator_code"] for r in config.kpi_rows()
+                               if config.indicator(r["indicator_code"]).key_question == kq))
+    rows = []
+    for code in codes:
+        ev = evidence[code]
+        res, ind = ev.result, ev.indicator
+        v_code, v_sym, v_text = variation_of(res)
+        a_code, a_sym, a_text = assurance_of(res)
+        row = {
+            "Key question": kq, "Code": code, "Measure": ind.name,
+            "Month": pd.Timestamp(res.latest_period) if res.latest_period else pd.NaT,
+            "Value": np.nan if res.latest_value is None else float(res.latest_value), "Unit": ind.unit,
+            "Target": np.nan if res.target is None else float(res.target),
+            "Status": ev.status,
+            "Variation": f"{v_sym} {variation_short(v_code)}",
+            "Variation in words": v_text,
+            "Assurance": f"{a_sym} {ASSURANCE_SHORT.get(a_code, a_code)}",
+            "Assurance in words": a_text,
+        }
+        if pack.practice_code:
+            fed = fed_results[code].latest_value
+            row["Federation"] = np.nan if fed is None else float(fed)
+            row["Compared with federation"] = ev.comparison
+        rows.append(row)
+    cols = ["Key question", "Code", "Measure", "Month", "Value", "Unit", "Target", "Status", "Variation",
+            "Variation in words", "Assurance", "Assurance in words"]
+    if pack.practice_code:
+        cols += ["Federation", "Compared with federation"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["Month"] = pd.to_datetime(frame["Month"])
+    pdf_cols = ("Measure", "Value", "Target", "Status", "Variation", "Assurance")
+    widths = (46, 17, 15, 25, 28, 29)
+    if pack.practice_code:
+        pdf_cols += ("Federation", "Compared with federation")
+        widths = (38, 15, 14, 22, 21, 24, 18, 26)
+    return Table(
+        name=f"summary_{kq.lower().replace('-', '_')}", title=f"Summary – {kq}", frame=frame,
+        kinds={"Value": "unit", "Target": "unit", "Federation": "unit", "Month": "month"},
+        note="The measures the federation's aims use for this key question. Status: the latest period against the "
+             "target (✔ on target, ▲ near, ✖ off, – no target), or why it is not judged (too few to judge, not "
+             "shown). Variation and assurance: Making Data Count icons for the latest period (∼ common cause, ⇑⇓ "
+             "improving, ↑!↓! concern; P passes, F fails, ? hit and miss).",
+        pdf_columns=pdf_cols, pdf_widths=widths,
+    )
