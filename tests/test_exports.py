@@ -24,8 +24,9 @@ from data_layer import models as m
 from data_layer.cli import main as cli_main
 from data_layer.db import get_engine
 from data_layer.measures.refresh import refresh as refresh_measures
-from data_layer.exports import NoData, UnknownPractice, export_inspection
+from data_layer.exports import NoData, UnknownPractice, export_inspection, render
 from data_layer.exports.inspection import KEY_QUESTIONS, build_pack
+from data_layer.policy import status
 from data_layer.scope import AccessDenied, Viewer
 
 BOARD = Viewer("board@demo.invalid", "board", name="Dr Bea Board")
@@ -206,15 +207,17 @@ def test_csv_zip_has_every_table_and_inert_formula_text(planted, config):
 # ---------------------------------------------------------------------------------------------------------------
 # What goes in: suppression and the federation pack
 # ---------------------------------------------------------------------------------------------------------------
-def test_fewer_than_five_responses_are_not_shown_and_no_comments_are_sampled(planted, config):
+def test_too_few_responses_are_not_shown_and_no_comments_are_sampled(planted, config):
     pack = build_pack(planted, config, BOARD, TINY)
     fft = next(t for t in pack.tables() if t.name == "fft_monthly").frame
     last = fft.iloc[-1]
     assert pd.isna(last["Responses"]) and pd.isna(last["Positive (%)"]) and "not shown" in last["Note"]
     positive = next(e for e in pack.evidence() if e.code == "FFT_POSITIVE")
-    assert positive.result.suppressed and positive.value_text == "Fewer than 5 responses: not shown"
+    min_n = config.thresholds.suppression_min
+    assert positive.result.suppressed and positive.value_text == f"Not shown: fewer than {min_n} responses"
+    assert positive.status == positive.value_text and positive.numerator is None and positive.lower_ci is None
     comments = next(t for t in pack.tables() if t.name == "fft_comments")
-    assert comments.frame.empty and "Fewer than 5" in comments.note
+    assert comments.frame.empty and f"Fewer than {min_n}" in comments.note
 
 
 def test_federation_pack_covers_every_practice(planted, config):
@@ -327,3 +330,105 @@ def test_page_offers_the_board_the_federation_and_every_practice(app_env):
     at.selectbox(key="insp_practice").set_value("Z90003").run()
     assert not at.exception
     assert any("Harbour View Surgery (Z90003)" in h.value for h in at.subheader)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One number: every measure of every practice's pack is the store's figure, in the workbook, the CSV and the PDF
+# ---------------------------------------------------------------------------------------------------------------
+def _expected_words(res) -> str:
+    """What the store says about a figure, in policy.status's words: RAG, or why it is not judged."""
+    if res.judgement == status.JUDGED:
+        return status.rag_text(res.rag)
+    return res.judgement_text or status.judgement_words(res.judgement)
+
+
+def _no_charts(monkeypatch):
+    """The PDF without its pictures (the figures and words are text; the charts are tested above)."""
+    from data_layer.exports import charts
+
+    monkeypatch.setattr(charts, "render_all", lambda pack: pack.charts)
+
+
+def test_every_measure_of_every_practice_pack_is_the_stores_figure_in_xlsx_csv_and_pdf(planted, config,
+                                                                                       monkeypatch):
+    _no_charts(monkeypatch)
+    codes = list(config.indicator_codes)
+    practices = list(calc.practices(planted, BOARD)["code"])
+    end = calc.latest_period(planted)
+    seen_words: set[str] = set()
+    checked = 0
+    for practice in practices:
+        store = calc.kpi_results(planted, config, BOARD,
+                                 calc.Filters(practice_codes=(practice,), period_end=end, months=12), codes=codes)
+        pack = build_pack(planted, config, BOARD, practice, end)
+        assert {e.code for e in pack.evidence()} == set(codes)  # every measure is in the pack
+
+        wb = openpyxl.load_workbook(io.BytesIO(render(pack, "xlsx")))
+        sheet = wb["Measures"]
+        head = [c.value for c in sheet[1]]
+        cells = {r[head.index("Code")].value: r for r in sheet.iter_rows(min_row=2)}
+        with zipfile.ZipFile(io.BytesIO(render(pack, "csv"))) as z:
+            csv = pd.read_csv(io.BytesIO(z.read(next(n for n in z.namelist() if n.endswith("_indicators.csv")))),
+                              encoding="utf-8-sig", dtype={"Code": str, "Status": str}).set_index("Code")
+        _, text = _pdf_text(render(pack, "pdf"))
+
+        for code in codes:
+            res, ind = store[code], config.indicator(code)
+            places = status.decimals(ind.unit)
+            words = _expected_words(res)
+            seen_words.add(words)
+            row = cells[code]
+            shown = res.latest_value is not None and not res.suppressed
+            # the workbook: the number itself (to the unit's rounding) and the status in the store's words
+            xlsx_value = row[head.index("Value")].value
+            if shown:
+                assert xlsx_value is not None and round(xlsx_value, places) == round(res.latest_value, places), (
+                    practice, code)
+            else:
+                assert xlsx_value is None, (practice, code)
+            assert row[head.index("Status")].value == words, (practice, code)
+            # the CSV files
+            csv_value = csv.loc[code, "Value"]
+            assert (round(float(csv_value), places) == round(res.latest_value, places)) if shown else pd.isna(
+                csv_value), (practice, code)
+            assert csv.loc[code, "Status"] == words, (practice, code)
+            # the PDF: the measure's block (after its description) says the store's figure and words
+            at = text.find(" ".join(ind.description.split()))
+            assert at >= 0, (practice, code)
+            block = text[at:at + len(ind.description) + 400]
+            assert (calc.format_value(res.latest_value, ind.unit) if shown else words) in block, (practice, code)
+            assert words in block, (practice, code)
+            checked += 1
+    assert checked == len(codes) * len(practices)
+    # more than two states: on, near and off target, and figures not judged (too few, or not shown)
+    assert {status.rag_text("green"), status.rag_text("red")} <= seen_words
+    assert any(w.startswith("Too few to judge") for w in seen_words)
+    assert any(w.startswith("Not shown") for w in seen_words)
+
+
+def test_the_pack_works_out_nothing_itself():
+    """The exporter reads the store and policy.status: no RAG, SPC, interval or percentage is computed in it, and
+    the hard-coded words the pack used to carry are gone."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "data_layer" / "exports"
+    sources = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*.py")}
+    for name, src in sources.items():
+        for banned in ("rag_status", "spc(", "wilson", "compare_with_benchmark", "funnel_position(", "* 100",
+                       "DERIVATION_WORDS", "Fewer than 5", "fewer than 5", "target of 95%", "#005EB8"):
+            assert banned not in src, (name, banned)
+        assert len(src.splitlines()) <= 500, name
+
+
+def test_the_command_line_has_no_import_cycle():
+    """The sub-commands import only cli_common, never data_layer.cli, which registers them."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "data_layer"
+    for sub in ("imports/cli.py", "exports/cli.py", "governance/cli.py"):
+        tree = ast.parse((root / sub).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.level == 2 and node.module == "cli"), sub
+                assert node.module != "data_layer.cli", sub
