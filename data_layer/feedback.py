@@ -505,28 +505,44 @@ def complaints_summary(engine: Engine, config: FederationConfig, viewer: Viewer,
     codes = {i.derived: i.code for i in config.indicators if i.derived and i.derived.startswith("complaints")}
     ind = calc.indicator_by_practice(engine, list(codes.values()), sc.codes, sc.start, sc.end)
 
-    def kpi(df: pd.DataFrame, derived: str) -> tuple[float, float]:
-        part = df[df["indicator_code"] == codes.get(derived)]
-        return float(part["numerator"].sum()), float(part["denominator"].sum())
+    order = pd.Index(list(sc.codes), name="practice_code")
 
-    out = []
-    groups = [(c, rows[rows["practice_code"] == c], ind[ind["practice_code"] == c]) for c in sc.codes]
-    groups.append(("ALL", rows, ind))
-    for code, g, k in groups:
-        a_num, a_den = kpi(k, "complaints_acknowledged_in_time")
-        r_num, r_den = kpi(k, "complaints_resolved_in_time")
-        out.append({
-            "practice_code": code,
-            "practice_name": "All selected practices" if code == "ALL" else sc.names.get(code, code),
-            "received": len(g), "open": int(g["resolved_on"].isna().sum()),
-            "ack_in_time": a_num, "ack_decided": a_den, "ack_pct": a_num / a_den * 100 if a_den else np.nan,
-            "resolved_in_time": r_num, "resolved_decided": r_den,
-            "resolved_pct": r_num / r_den * 100 if r_den else np.nan,
-            "median_days_to_ack": float(np.nanmedian(g["to_ack"])) if g["to_ack"].notna().any() else np.nan,
-            "median_days_to_resolve": float(np.nanmedian(g["to_resolve"])) if g["to_resolve"].notna().any()
-            else np.nan,
-        })
-    df = pd.DataFrame(out, columns=cols)
+    def per_practice(frame: pd.DataFrame) -> pd.DataFrame:
+        """Counts and medians per practice (grouped once, not filtered per practice)."""
+        g = frame.assign(is_open=frame["resolved_on"].isna()).groupby("practice_code")
+        return pd.DataFrame({"received": g.size(), "open": g["is_open"].sum(),
+                             "median_days_to_ack": g["to_ack"].median(),
+                             "median_days_to_resolve": g["to_resolve"].median()}).reindex(order)
+
+    def kpi(derived: str) -> pd.DataFrame:
+        part = ind[ind["indicator_code"] == codes.get(derived)]
+        return part.groupby("practice_code")[["numerator", "denominator"]].sum().astype(float).reindex(order)
+
+    base = per_practice(rows)
+    ack, res = kpi("complaints_acknowledged_in_time"), kpi("complaints_resolved_in_time")
+    each = pd.DataFrame({
+        "practice_code": order, "practice_name": [sc.names.get(c, c) for c in order],
+        "received": base["received"].fillna(0).astype(int).to_numpy(),
+        "open": base["open"].fillna(0).astype(int).to_numpy(),
+        "ack_in_time": ack["numerator"].fillna(0.0).to_numpy(), "ack_decided": ack["denominator"].fillna(0.0).to_numpy(),
+        "resolved_in_time": res["numerator"].fillna(0.0).to_numpy(),
+        "resolved_decided": res["denominator"].fillna(0.0).to_numpy(),
+        "median_days_to_ack": base["median_days_to_ack"].astype(float).to_numpy(),
+        "median_days_to_resolve": base["median_days_to_resolve"].astype(float).to_numpy(),
+    })
+    every = {"practice_code": "ALL", "practice_name": "All selected practices", "received": len(rows),
+             "open": int(rows["resolved_on"].isna().sum()),
+             "median_days_to_ack": float(rows["to_ack"].median()) if rows["to_ack"].notna().any() else np.nan,
+             "median_days_to_resolve": float(rows["to_resolve"].median()) if rows["to_resolve"].notna().any()
+             else np.nan}
+    for key, frame in (("ack", ack), ("resolved", res)):
+        every[f"{key}_in_time"] = float(frame["numerator"].sum())
+        every[f"{key}_decided"] = float(frame["denominator"].sum())
+    each = pd.concat([each, pd.DataFrame([every])], ignore_index=True)
+    for key in ("ack", "resolved"):
+        den = each[f"{key}_decided"]
+        each[f"{key}_pct"] = np.where(den > 0, each[f"{key}_in_time"] / den.where(den > 0, 1) * 100, np.nan)
+    df = each[cols]
     body = df[df["practice_code"] != "ALL"].sort_values("practice_name")
     return pd.concat([body, df[df["practice_code"] == "ALL"]], ignore_index=True)
 
