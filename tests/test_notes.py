@@ -1,5 +1,5 @@
 """Notes on the charts: added and listed from the command line, read per series (a practice's charts show the notes
-on every practice plus its own), rebase months for the measure store, which a rebase note marks stale; role rules
+on every practice plus its own), rebase months for the measure store, which a rebase note refreshes; role rules
 and an audit row for every change. Both backends."""
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ from tests.test_actions import BOARD, LEAD, VIEWER, audit_rows, count, gov_engin
 def _clear_stale(engine) -> None:
     with engine.begin() as conn:
         conn.execute(delete(m.AppMeta).where(m.AppMeta.key == STALE_KEY))
+
+
+def _last_refresh(engine) -> str | None:
+    from sqlalchemy import select
+
+    with engine.connect() as conn:
+        return conn.execute(select(m.MeasureRefresh.reason).order_by(m.MeasureRefresh.id.desc()).limit(1)).scalar()
 
 
 def test_cli_adds_and_lists_notes_with_an_audit_row(gov_engine, capsys):
@@ -96,7 +103,7 @@ def test_each_series_shows_the_notes_on_every_practice_and_its_own(gov_engine, c
                                                    ("HYP_BP", "Z90001"): [date(2025, 6, 1), date(2025, 8, 1)]}
 
 
-def test_adding_or_removing_a_rebase_note_marks_the_measure_store_stale(gov_engine, config, capsys):
+def test_adding_or_removing_a_rebase_note_refreshes_the_measure_store(gov_engine, config, capsys):
     _clear_stale(gov_engine)
     plain = notes.add_note(gov_engine, BOARD, config, indicator_code="HYP_BP", month="2025-10", text="Just a note")
     assert stale_reason(gov_engine) is None  # a plain note changes no figure
@@ -107,11 +114,16 @@ def test_adding_or_removing_a_rebase_note_marks_the_measure_store_stale(gov_engi
                        "--rebase", "--as", BOARD.email)
     assert code == 0, err
     rebase = int(out.split()[1])  # "Note N added to ..."
-    assert stale_reason(gov_engine) == "rebase note added on HYP_BP 2025-10"
-    _clear_stale(gov_engine)  # as a refresh would
+    # the note refreshes the store itself once it is saved: nothing is left stale, and the refresh says why it ran
+    assert stale_reason(gov_engine) is None and _last_refresh(gov_engine) == "rebase note added on HYP_BP 2025-10"
     code, out, err = run(capsys, "notes", "remove", str(rebase), "--as", BOARD.email)
     assert code == 0 and out.strip() == f"Note {rebase} removed", err
-    assert stale_reason(gov_engine) == "rebase note removed from HYP_BP 2025-10"
+    assert stale_reason(gov_engine) is None and _last_refresh(gov_engine) == "rebase note removed from HYP_BP 2025-10"
+    plain_refreshes = _last_refresh(gov_engine)
+    notes.add_note(gov_engine, BOARD, config, indicator_code="DM_HBA1C", month="2025-09", text="Rebase, refreshed later",
+                   rebase=True, refresh=False)
+    assert stale_reason(gov_engine) == "rebase note added on DM_HBA1C 2025-09"  # marked, for the caller's refresh
+    assert _last_refresh(gov_engine) == plain_refreshes
     assert notes.rebase_months(gov_engine, "HYP_BP") == []
     removed = audit_rows(gov_engine, "note_removed")
     assert [(r.actor, r.detail) for r in removed] == [

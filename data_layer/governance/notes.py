@@ -61,15 +61,28 @@ def _refuse(viewer: Viewer, practice_code: str | None) -> None:
 
 
 def _mark_stale(conn, reason: str) -> None:
-    """A rebase note changes SPC limits: the measure store must be recalculated."""
+    """A rebase note changes SPC limits: the measure store must be recalculated. Marked inside the note's
+    transaction, so a refresh that never runs or dies is done again by the next one."""
     from ..measures.refresh import mark_stale
 
     mark_stale(conn, reason)
 
 
+def _refresh(engine: Engine, config: FederationConfig | None, reason: str, actor: str, progress=None) -> None:
+    """After a rebase note's transaction commits: work the measure store out again, so every view and pack judges
+    the series from the new limits at once."""
+    from ..config import load_config
+    from ..measures.refresh import refresh
+
+    refresh(engine, config or load_config(), reason=reason, actor=actor, progress=progress)
+
+
 def add_note(engine: Engine, viewer: Viewer, config: FederationConfig, *, indicator_code: str, month,
-             text: str, practice_code: str | None = None, rebase: bool = False) -> int:
-    """Add a note; returns its id. ``month``: a date (any day of the month) or 'YYYY-MM'."""
+             text: str, practice_code: str | None = None, rebase: bool = False, refresh: bool = True,
+             progress=None) -> int:
+    """Add a note; returns its id. ``month``: a date (any day of the month) or 'YYYY-MM'. A rebase note then
+    refreshes the measure store (``refresh=False``: only marks it stale, for a caller that refreshes itself;
+    ``progress``: a callback given each step's words)."""
     code = (indicator_code or "").strip().upper()
     if code not in config.indicator_codes:
         raise NoteError(f"unknown indicator {indicator_code!r}: it is not in the federation config's indicator "
@@ -96,12 +109,18 @@ def add_note(engine: Engine, viewer: Viewer, config: FederationConfig, *, indica
             created_by=viewer.email, created_at=_now())).inserted_primary_key[0]
         audit.record(conn, viewer.email, "note_added", practice,
                      f"note {note_id} on {code} {month:%Y-%m}" + (" (rebase)" if rebase else "") + f": {text}")
+        reason = f"rebase note added on {code} {month:%Y-%m}" + (f" at {practice}" if practice else "")
         if rebase:
-            _mark_stale(conn, f"rebase note added on {code} {month:%Y-%m}" + (f" at {practice}" if practice else ""))
+            _mark_stale(conn, reason)
+    if rebase and refresh:
+        _refresh(engine, config, reason, viewer.email, progress)
     return int(note_id)
 
 
-def remove_note(engine: Engine, viewer: Viewer, note_id: int) -> None:
+def remove_note(engine: Engine, viewer: Viewer, note_id: int, config: FederationConfig | None = None,
+                refresh: bool = True, progress=None) -> None:
+    """Remove a note; removing a rebase note refreshes the measure store (as :func:`add_note`; ``config``: the
+    federation config, loaded from its file when not given)."""
     with engine.begin() as conn:
         row = conn.execute(select(m.ChartNote).where(m.ChartNote.id == note_id)).mappings().one_or_none()
         if row is None:
@@ -112,9 +131,12 @@ def remove_note(engine: Engine, viewer: Viewer, note_id: int) -> None:
         audit.record(conn, viewer.email, "note_removed", practice,
                      f"note {note_id} on {row['indicator_code']} {row['month']:%Y-%m}"
                      + (" (rebase)" if row["rebase"] else "") + f": {row['text']}")
+        reason = (f"rebase note removed from {row['indicator_code']} {row['month']:%Y-%m}"
+                  + (f" at {practice}" if practice else ""))
         if row["rebase"]:
-            _mark_stale(conn, f"rebase note removed from {row['indicator_code']} {row['month']:%Y-%m}"
-                        + (f" at {practice}" if practice else ""))
+            _mark_stale(conn, reason)
+    if row["rebase"] and refresh:
+        _refresh(engine, config, reason, viewer.email, progress)
 
 
 def _frame(rows) -> pd.DataFrame:
