@@ -7,9 +7,12 @@ behind it on the page, so colour never carries meaning alone.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from data_layer.analytics import ASSURANCE_SYMBOLS, VARIATION_SYMBOLS
 from data_layer.engine import KPIResult, format_value
@@ -72,8 +75,66 @@ def empty_figure(message: str, height: int = 240) -> go.Figure:
 # ---------------------------------------------------------------------------------------------------------------
 # SPC (XmR) chart
 # ---------------------------------------------------------------------------------------------------------------
-def spc_table(result: KPIResult) -> pd.DataFrame:
-    """Exactly what :func:`spc_figure` draws, one row per month, in words (the table behind the chart)."""
+# --- Notes on the charts ------------------------------------------------------------------------------------------
+NOTE_COLUMNS = ["month", "text", "rebase", "practice_code"]
+NOTE_LABEL_MAX = 32
+
+
+@st.cache_data(ttl=300, max_entries=256, show_spinner=False)
+def chart_notes(indicator_code: str, practice_code: str | None = None) -> pd.DataFrame:
+    """The notes on one series' charts (every practice's notes, plus the practice's own on a practice's chart).
+    Cleared by the page that adds or removes a note."""
+    from data_layer.governance import notes
+    from ui import state
+
+    return notes.notes_for(state.database(), indicator_code, practice_code)
+
+
+def _notes_in_range(notes: pd.DataFrame | None, x: pd.DatetimeIndex) -> pd.DataFrame:
+    if notes is None or notes.empty or not len(x):
+        return pd.DataFrame(columns=NOTE_COLUMNS)
+    months = pd.to_datetime(notes["month"])
+    return notes[(months >= x.min()) & (months <= x.max())].assign(month=months).sort_values("month")
+
+
+def _note_label(row) -> str:
+    text = str(row["text"])
+    short = text if len(text) <= NOTE_LABEL_MAX else text[:NOTE_LABEL_MAX - 1].rstrip() + "…"
+    return ("Limits restart: " if row["rebase"] else "") + short
+
+
+def _draw_notes(fig: go.Figure, notes: pd.DataFrame) -> None:
+    """A vertical line at each note's month with its words above the plot (hover for the whole note); a rebase note
+    is drawn solid (the limits restart there), any other note dotted. Text from people is escaped: never markup."""
+    for i, row in enumerate(notes.to_dict("records")):
+        x = pd.Timestamp(row["month"])
+        fig.add_shape(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
+                      line=dict(color=theme.NHS_DARK_GREY if row["rebase"] else theme.NHS_MID_GREY, width=1.5,
+                                dash="solid" if row["rebase"] else "dot"))
+        where = "" if not row.get("practice_code") else f" ({row['practice_code']})"
+        fig.add_annotation(x=x, xref="x", yref="paper", y=1.0 if i % 2 == 0 else 0.93, yanchor="bottom",
+                           xanchor="left", showarrow=False, text=html.escape(_note_label(row)),
+                           hovertext=html.escape(f"{x:%B %Y}{where}: {row['text']}"
+                                                 + (" (the limits restart from this month)" if row["rebase"] else "")),
+                           font=dict(size=11, color=theme.TEXT), bgcolor="rgba(255,255,255,0.85)", borderpad=2)
+
+
+def notes_table(notes: pd.DataFrame | None) -> pd.DataFrame:
+    """The notes on a chart in words, for the page under it and the "how is this calculated" panel."""
+    if notes is None or notes.empty:
+        return pd.DataFrame(columns=["Month", "Note", "Practice", "Limits restart"])
+    return pd.DataFrame({
+        "Month": pd.to_datetime(notes["month"]).dt.strftime("%B %Y"),
+        "Note": notes["text"].astype(str),
+        "Practice": [c if c else "Every practice" for c in notes["practice_code"]],
+        "Limits restart": ["Yes: the limits are recalculated from this month" if r else "No"
+                           for r in notes["rebase"]],
+    })
+
+
+def spc_table(result: KPIResult, notes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Exactly what :func:`spc_figure` draws, one row per month, in words (the table behind the chart), with the
+    notes at their months when ``notes`` are given."""
     unit = result.indicator.unit
     s = result.spc
     if s is None or s.points.empty:
@@ -90,6 +151,12 @@ def spc_table(result: KPIResult) -> pd.DataFrame:
         "Special cause": np.where(p["special_cause"], p["point_type"], "no (common cause)"),
         "Rule": p["rules"].to_numpy(),
     })
+    if notes is not None and not notes.empty:
+        by_month = {}
+        for row in notes.to_dict("records"):
+            key = f"{pd.Timestamp(row['month']):%Y-%m}"
+            by_month[key] = "; ".join(filter(None, [by_month.get(key), _note_label(row)]))
+        out["Note"] = out["Month"].map(by_month).fillna("")
     if unit == "%":
         out = out.rename(columns={c: f"{c} (%)" for c in ("Value", "Mean", "Lower process limit",
                                                          "Upper process limit", "Target")})
@@ -120,8 +187,11 @@ def spc_caption(result: KPIResult, rules: bool = True) -> str:
     return " ".join(parts)
 
 
-def spc_figure(result: KPIResult, title: str | None = None, height: int = 380) -> go.Figure:
-    """Making Data Count XmR chart of one indicator: values, mean, process limits, target and special causes."""
+def spc_figure(result: KPIResult, title: str | None = None, height: int = 380, notes: pd.DataFrame | None = None,
+               practice: str | None = None) -> go.Figure:
+    """Making Data Count XmR chart of one indicator: values, mean, process limits, target and special causes, and
+    the series' notes at their months. ``notes`` (month, text, rebase, practice_code): default the stored notes of
+    the series — the notes on every practice, plus ``practice``'s own on a practice's chart."""
     s = result.spc
     ind = result.indicator
     unit = ind.unit
@@ -190,10 +260,14 @@ def spc_figure(result: KPIResult, title: str | None = None, height: int = 380) -
         fig.add_annotation(text="Trial limits (fewer than 12 points)", xref="paper", yref="paper", x=0, y=1.0,
                            xanchor="left", yanchor="bottom", showarrow=False,
                            font=dict(size=12, color=theme.TEXT), bgcolor=theme.NHS_WARM_YELLOW, borderpad=3)
+    shown = _notes_in_range(chart_notes(ind.code, practice) if notes is None else notes, x)
+    _draw_notes(fig, shown)
     _layout(fig, title, height, _unit_axis(unit))
     # legend under the chart, so it never collides with the title in a half-width chart
     fig.update_layout(legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0),
                       margin=dict(b=78))
+    if not shown.empty:  # room above the plot for the notes' words
+        fig.update_layout(margin=dict(t=(48 if title else 16) + 24))
     fig.update_xaxes(tickformat="%b %Y")
     return fig
 
