@@ -30,7 +30,6 @@ from .config import FederationConfig
 from .db import tuples
 from .measures import store
 from .policy import status
-from .policy.calendar import working_days_between
 from .privacy import redact_for
 from .scope import AccessDenied, Viewer
 
@@ -537,37 +536,28 @@ def _window_12m(engine: Engine, filters: calc.Filters) -> tuple[date, date]:
     return start_ts.date(), end_ts.date()
 
 
-def complaints_summary(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
-    """Complaints received by one practice over the 12 months to the chosen period end: counts by category and
-    outcome, still open, and the median working days to acknowledge and to resolve (aggregates: every role)."""
+def practice_complaints(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                        practice_code: str) -> dict:
+    """Complaints received by one practice over the 12 months to the chosen period end: received, still open, the
+    median working days to acknowledge and to resolve, and counts by category (aggregates: every role). One
+    calculation with the feedback page and the packs: ``feedback.complaints_summary`` for that practice."""
+    from . import feedback as fb  # feedback reads the engine, not the views
+
     start, end = _window_12m(engine, filters)
-    with engine.connect() as conn:
-        pid = _practice_id(conn, practice_code)
-        rows = conn.execute(
-            select(m.Complaint.category, m.Complaint.outcome, m.Complaint.received_on, m.Complaint.acknowledged_on,
-                   m.Complaint.resolved_on)
-            .where(m.Complaint.practice_id == pid, m.Complaint.received_on >= start, m.Complaint.received_on <= end)
-        ).all() if pid is not None else []
-    df = pd.DataFrame(rows, columns=["category", "outcome", "received_on", "acknowledged_on", "resolved_on"])
-    out = {"start": start, "end": end, "count": len(df), "open": 0, "median_ack_days": None,
-           "median_resolve_days": None,
+    one = calc.Filters(practice_codes=(practice_code,), period_end=end.replace(day=1), months=12)
+    summary = fb.complaints_summary(engine, config, viewer, one)
+    row = summary[summary["practice_code"] == practice_code]
+    out = {"start": start, "end": end, "count": 0, "open": 0, "median_ack_days": None, "median_resolve_days": None,
            "by_category": pd.DataFrame(columns=["Category", "Complaints"])}
-    if df.empty:
+    if row.empty or int(row["received"].iloc[0]) == 0:
         return out
-    rec = pd.to_datetime(df["received_on"]).to_numpy().astype("datetime64[D]")
-
-    def _days(col):
-        d = pd.to_datetime(df[col])
-        ok = d.notna().to_numpy()
-        vals = working_days_between(rec[ok], d[ok].to_numpy().astype("datetime64[D]"))  # bank holidays too
-        return float(np.median(vals)) if len(vals) else None
-
-    out["open"] = int(df["resolved_on"].isna().sum())
-    out["median_ack_days"] = _days("acknowledged_on")
-    out["median_resolve_days"] = _days("resolved_on")
-    out["by_category"] = (df.groupby("category").size().rename("Complaints").reset_index()
-                          .rename(columns={"category": "Category"})
-                          .sort_values(["Complaints", "Category"], ascending=[False, True], kind="mergesort"))
+    r = row.iloc[0]
+    cats = fb.complaints_by_category(engine, config, viewer, one)
+    out.update(count=int(r["received"]), open=int(r["open"]),
+               median_ack_days=None if pd.isna(r["median_days_to_ack"]) else float(r["median_days_to_ack"]),
+               median_resolve_days=None if pd.isna(r["median_days_to_resolve"]) else float(r["median_days_to_resolve"]),
+               by_category=cats.rename(columns={"category": "Category", "received": "Complaints"})[
+                   ["Category", "Complaints"]].reset_index(drop=True))
     return out
 
 
@@ -634,5 +624,5 @@ def significant_events_list(engine: Engine, viewer: Viewer, filters: calc.Filter
 __all__ = [
     "AccessDenied", "COMPARISON_SYMBOLS", "COMPARISON_WORDS", "kpi_codes", "practice_results",
     "practice_matrix", "cell_text", "attention_items", "aim_summary", "special_cause_runs", "rebased", "indicator_funnel", "last_batches",
-    "complaints_summary", "significant_events_summary", "complaints_list", "significant_events_list",
+    "practice_complaints", "significant_events_summary", "complaints_list", "significant_events_list",
 ]

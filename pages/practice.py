@@ -229,7 +229,7 @@ else:
 
 # --- Complaints and significant events ----------------------------------------------------------------------------
 st.subheader("Complaints and significant events")
-comp = views.complaints_summary(viewer, filters, code)
+comp = views.practice_complaints(viewer, filters, code)
 sea = views.significant_events_summary(viewer, filters, code)
 st.caption(f"{comp['start']:%B %Y} to {comp['end']:%B %Y} (12 months).")
 left, right = st.columns(2)

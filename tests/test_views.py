@@ -246,7 +246,7 @@ def test_where_a_number_came_from(demo_engine):
 # Complaints and significant events: aggregates for all, details only for people who may see them
 # ---------------------------------------------------------------------------------------------------------------
 def test_complaint_and_event_counts_cover_the_12_months_to_the_period_end(demo_engine, config):
-    summary = views.complaints_summary(demo_engine, VIEWER, ALL, HARBOUR_VIEW)
+    summary = views.practice_complaints(demo_engine, config, VIEWER, ALL, HARBOUR_VIEW)
     details = views.complaints_list(demo_engine, BOARD, ALL, HARBOUR_VIEW)
     assert summary["count"] == len(details) > 0
     assert summary["by_category"]["Complaints"].sum() == summary["count"]
@@ -255,7 +255,8 @@ def test_complaint_and_event_counts_cover_the_12_months_to_the_period_end(demo_e
     events = views.significant_events_summary(demo_engine, VIEWER, ALL, HARBOUR_VIEW)
     assert events["count"] == len(views.significant_events_list(demo_engine, BOARD, ALL, HARBOUR_VIEW))
     assert 0 <= events["with_learning"] <= events["count"]
-    earlier = views.complaints_summary(demo_engine, VIEWER, calc.Filters(period_end=date(2024, 10, 1)), HARBOUR_VIEW)
+    earlier = views.practice_complaints(demo_engine, config, VIEWER, calc.Filters(period_end=date(2024, 10, 1)),
+                                      HARBOUR_VIEW)
     assert earlier["end"] == date(2024, 10, 31) and earlier["count"] != summary["count"]
 
 

@@ -21,7 +21,7 @@ from ui.data import TTL, kpi_results
 from ui.state import config, database
 
 __all__ = ["kpi_results", "indicator_results", "practice_results", "matrix", "attention", "training_lapsing",
-           "overall_label", "funnel", "last_batches", "complaints_summary", "significant_events_summary", "complaints_list",
+           "overall_label", "funnel", "last_batches", "practice_complaints", "significant_events_summary", "complaints_list",
            "significant_events_list", "practice_training", "data_behind", "md", "csv_bytes"]
 
 
@@ -101,8 +101,8 @@ def last_batches() -> pd.DataFrame:
 
 
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
-def complaints_summary(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
-    return v.complaints_summary(database(), viewer, filters, practice_code)
+def practice_complaints(viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
+    return v.practice_complaints(database(), config(), viewer, filters, practice_code)
 
 
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
