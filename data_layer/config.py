@@ -263,6 +263,26 @@ class Screens(Strict):
         return [(f"training[{i}]", c) for i, c in enumerate(self.training)] + [(k, c) for k, c in named if c]
 
 
+class SubmissionDeadline(Strict):
+    """When a month's data is due: the ``working_day``-th working day (England and Wales) of the month
+    ``months_after`` months after it (FFT: the 12th working day of the next month)."""
+
+    working_day: int = Field(12, ge=1, le=23)
+    months_after: int = Field(1, ge=1, le=24)
+
+
+class Completeness(Strict):
+    """Submission deadlines per dataset, for the data completeness page (``data_layer/governance/completeness.py``).
+    ``indicators``: the default for every imported indicator source; ``sources``: by the catalogue's ``source``."""
+
+    fft: SubmissionDeadline = SubmissionDeadline()
+    training: SubmissionDeadline = SubmissionDeadline()
+    complaints: SubmissionDeadline = SubmissionDeadline()
+    significant_events: SubmissionDeadline = SubmissionDeadline()
+    indicators: SubmissionDeadline = SubmissionDeadline()
+    sources: dict[str, SubmissionDeadline] = Field(default_factory=dict)
+
+
 class FederationConfig(Strict):
     name: str
     short_name: str
@@ -274,6 +294,16 @@ class FederationConfig(Strict):
     screens: Screens = Screens()
     groups: tuple[Group, ...] = ()
     themes: tuple[Theme, ...] = ()  # comment themes, tagged once per comment (data_layer/measures/themes.py)
+    completeness: Completeness = Completeness()  # submission deadlines per dataset
+
+    @model_validator(mode="after")
+    def _completeness_sources(self):
+        known = {i.source for i in self.indicators if not i.derived}
+        for name in self.completeness.sources:
+            if name not in known:
+                raise ValueError(f"completeness.sources: {name!r} is not the source of any imported indicator in the "
+                                 "catalogue (" + "; ".join(sorted(known)) + ")")
+        return self
 
     @field_validator("themes")
     @classmethod
