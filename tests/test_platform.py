@@ -316,3 +316,12 @@ def test_as_on_the_command_line_must_be_an_active_user_and_names_who_ran_it(smal
     assert out.returncode == 0, out.stderr
     events = audit.search(get_engine(small_demo_url), DEMO_ADMIN, action="import")
     assert events["actor"].tolist() == [f"admin@demo.invalid ({audit.os_account()})"]
+
+
+def test_the_quick_start_builds_the_demo_on_a_brand_new_database(new_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", new_url)
+    monkeypatch.chdir(ROOT)
+    at = app(role="board", timeout=600)  # `streamlit run dashboard.py` on a new machine, no sign-in configured
+    assert not at.exception
+    assert revision(new_url) == head_revision()
+    assert "Demo mode" in visible_text(at) and at.metric
