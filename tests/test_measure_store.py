@@ -376,3 +376,28 @@ def get_engine_for(url):
     from data_layer.db import get_engine
 
     return get_engine(url)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# An import refreshes what it changed, and only that
+# ---------------------------------------------------------------------------------------------------------------
+def test_an_fft_import_re_judges_the_fft_measures_and_leaves_the_others(empty_engine, config):
+    from tests.test_imports import FIXTURES, federation, imp
+
+    federation(empty_engine, config)
+    with empty_engine.begin() as conn:
+        pid = conn.execute(select(m.Practice.id).where(m.Practice.code == "G82139")).scalar_one()
+        _values(conn, None, pid, "CERVICAL_SCREENING", [(d, 700, 1000) for d in MONTHS])
+    refresh(empty_engine, config)
+    with empty_engine.connect() as conn:
+        first = conn.execute(select(func.max(m.MeasureRefresh.id))).scalar_one()
+    result = imp(empty_engine, config, FIXTURES / "fft_responses.csv")
+    assert result.imported and stale_reason(empty_engine) is None
+    jan = store.values(empty_engine, "practice", ["G82139"], ["FFT_POSITIVE"], date(2025, 1, 1), date(2025, 1, 1))
+    assert (jan["numerator"].iloc[0], jan["denominator"].iloc[0]) == (3.0, 5.0)
+    with empty_engine.connect() as conn:
+        kept = conn.execute(select(func.min(m.MeasureValue.refresh_id)).where(
+            m.MeasureValue.indicator_code == "CERVICAL_SCREENING")).scalar_one()
+        fft = conn.execute(select(func.min(m.MeasureValue.refresh_id)).where(
+            m.MeasureValue.indicator_code == "FFT_POSITIVE")).scalar_one()
+    assert kept == first and fft > first  # the FFT measures were worked out again, the others kept

@@ -482,7 +482,7 @@ def _run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source
         result.derived_values = measures.refresh(
             engine, config, reason=f"import of {result.file_name}", actor=viewer.email,
             sources=None if not (result.new or result.updated) else set(fmt.feeds),
-            practice_codes=set(ctx.practices_seen) or None).derived_values
+            practice_codes=set(ctx.practices_seen) or None, batch_id=result.batch_id).derived_values
         result.derived_seconds = time.perf_counter() - derived_started
     say(1.0, "Done")
     result.seconds = time.perf_counter() - started

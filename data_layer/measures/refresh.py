@@ -55,10 +55,11 @@ EVERY_SOURCE = frozenset({"fft", "training", "complaints", "significant_events",
 
 def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", actor: str = "system",
             progress: Callable[[str], None] | None = None, sources=None,
-            practice_codes=None) -> RefreshResult:
+            practice_codes=None, batch_id: int | None = None) -> RefreshResult:
     """Work the store out again. ``sources`` (what an import fed: "fft", "training", ...; None: everything) limits
-    the work to the derivations that read them and the measures they change; ``practice_codes`` limits the FFT
-    summaries to the practices an import touched. A store marked stale is always refreshed whole."""
+    the work to the derivations that read them and the measures they change; ``practice_codes`` and ``batch_id``
+    (the import's batch) limit the FFT summaries to the practices and months the import touched, and imported
+    indicator values to the indicators in the batch. A store marked stale is always refreshed whole."""
     say = progress or (lambda _m: None)
     result = RefreshResult()
     clock = time.perf_counter()
@@ -80,14 +81,15 @@ def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", a
         if "fft" in sources:
             say("Summarising the Friends and Family Test answers and comments…")
             ids = None if whole or not practice_codes else _practice_ids(conn, practice_codes)
-            _summaries(conn, config, ids)
+            months = None if whole or batch_id is None else _batch_months(conn, batch_id)
+            _summaries(conn, config, ids, months)
         lap("summaries")
         say("Calculating the derived indicators…")
         ctx = _context(conn, config)
         derived = [i for i in config.indicators if i.derived and registry.get(i.derived).reads in sources]
         result.derived_values = _derived(conn, config, ctx, actor, derived)
         codes = None if whole else [i.code for i in derived] + (
-            [i.code for i in config.indicators if not i.derived] if "indicators" in sources else [])
+            _batch_codes(conn, config, batch_id) if "indicators" in sources else [])
         lap("derived")
         if codes == []:
             _finish(conn, rid, result)
@@ -121,6 +123,28 @@ def _finish(conn: Connection, rid: int, result: RefreshResult) -> None:
         evaluations_written=result.evaluations))
 
 
+def _batch_months(conn: Connection, batch_id: int) -> list | None:
+    """The months an import's FFT rows fall in (None: it wrote none, so nothing limits the summary)."""
+    from .sources import month_start
+
+    month = month_start(m.FFTResponse.response_date, conn.dialect.name)
+    found = {pd.Timestamp(v).date() for (v,) in conn.execute(
+        select(month).where(m.FFTResponse.batch_id == batch_id).distinct())}
+    found |= {pd.Timestamp(v).date() for (v,) in conn.execute(
+        select(m.FFTMonthlyCount.month).where(m.FFTMonthlyCount.batch_id == batch_id).distinct())}
+    return sorted(found) or None
+
+
+def _batch_codes(conn: Connection, config: FederationConfig, batch_id: int | None) -> list[str]:
+    """The imported (not derived) indicators an import wrote; every one when the batch is not known."""
+    imported = [i.code for i in config.indicators if not i.derived]
+    if batch_id is None:
+        return imported
+    found = {c for (c,) in conn.execute(select(m.IndicatorValue.indicator_code).where(
+        m.IndicatorValue.batch_id == batch_id).distinct())}
+    return [c for c in imported if c in found]
+
+
 def _practice_ids(conn: Connection, codes) -> list[int]:
     return [r for (r,) in conn.execute(select(m.Practice.id).where(m.Practice.code.in_(list(codes))))]
 
@@ -135,13 +159,13 @@ def _rebases(conn: Connection) -> dict:
     return out
 
 
-def _summaries(conn: Connection, config: FederationConfig, practice_ids=None) -> None:
+def _summaries(conn: Connection, config: FederationConfig, practice_ids=None, months=None) -> None:
     """The FFT answer counts and comment themes the feedback views read (rebuilt from the raw responses)."""
     from .fft_summary import refresh_fft_summary
     from .themes import tag_comments
 
-    refresh_fft_summary(conn, practice_ids)
-    tag_comments(conn, config, practice_ids)
+    refresh_fft_summary(conn, practice_ids, months)
+    tag_comments(conn, config, practice_ids, months)
 
 
 def _context(conn: Connection, config: FederationConfig) -> Context:
