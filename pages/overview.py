@@ -3,7 +3,9 @@ scorecard, and every practice against every measure (drilling into the practice 
 import pandas as pd
 import streamlit as st
 
+from data_layer.governance import completeness
 from ui import data, state, views
+from ui.actions import actions_panel, raise_action_link
 from ui.format import describe_filters, format_value, month_label
 
 from ui.guard import page_context
@@ -51,6 +53,14 @@ def attention_link(item) -> None:
     else:
         st.page_link("pages/quality.py", label=plain(item.headline), query_params={"indicator": item.indicator_code})
     st.caption(plain(item.detail))
+    # shown only to people who may raise an action on that practice (never a viewer)
+    raise_action_link(indicator=item.indicator_code or None, practice=item.practice_code or None,
+                      attention=f"{item.kind}: {item.headline}"[:200], title=str(item.headline)[:200])
+
+
+@st.cache_data(ttl=state.CACHE_TTL, max_entries=4, show_spinner=False)
+def late_data_line(today) -> str | None:
+    return completeness.late_line(completeness.completeness(state.database(), cfg, today=today), cfg)
 
 
 if items.empty and card["value"].isna().all():
@@ -77,6 +87,19 @@ else:
     st.download_button("Download the attention list (CSV)", lambda: views.csv_bytes(attention_csv),
                        file_name="what_needs_attention.csv", mime="text/csv", icon=":material/download:",
                        key="dl_attention")
+
+# --- Actions and data completeness ----------------------------------------------------------------------------------
+st.subheader("Actions")
+actions_panel(viewer, filters)
+views.page_link("pages/actions.py", viewer.role, label="Every action", icon=":material/task_alt:")
+if viewer.role in ("admin", "board"):
+    from datetime import date
+
+    late_line = late_data_line(date.today())
+    if late_line:
+        st.warning(late_line, icon=":material/schedule:")
+        views.page_link("pages/completeness.py", viewer.role, label="Data completeness: who has sent what",
+                        icon=":material/checklist:")
 
 # --- Headline KPIs ------------------------------------------------------------------------------------------------
 st.subheader("Headline measures")

@@ -4,8 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from data_layer.analytics import ASSURANCE_SYMBOLS, RAG_SYMBOLS, RAG_WORDS, VARIATION_SYMBOLS
-from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, rebased, special_cause_runs
+from data_layer.governance import notes as chart_notes
+from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, special_cause_runs
 from ui import charts, data, state, views
+from ui.actions import actions_panel, raise_action_link
 from ui.guard import page_context
 from ui.text import plain
 from ui.format import describe_filters, format_value, month_label
@@ -36,6 +38,11 @@ if st.query_params.get("indicator") != code:
     st.session_state["_quality_from_url"] = code
 ind = by_code[code]
 res = views.indicator_results(viewer, filters, (code,))[code]
+# one practice chosen: its own series, with its own notes besides those on every practice
+single = filters.practice_codes[0] if len(filters.practice_codes) == 1 else None
+flash = st.session_state.pop("quality_note_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
 unit = ind.unit
 st.markdown(views.md(ind.description))
 
@@ -67,16 +74,17 @@ st.caption(f"{plain(where)}, month by month (Σ numerator / Σ denominator). The
            "the range the figure moves in by chance. Coloured points are special causes — something changed: blue "
            "circles improvement, orange diamonds concern, purple squares unusual where no direction is preferred.")
 months = [d.date() for d in res.series.dropna(subset=["value"])["period_start"]]
-rebase = st.selectbox("Recalculate the limits from", [None, *months[2:-1]], key="quality_rebase",
-                      format_func=lambda d: "No recalculation (one set of limits)" if d is None else f"{d:%B %Y}",
-                      help="After a known change (a new system, a project) the process before and after differ: "
-                           "recalculate the limits from the month the change took effect.")
-chart = rebased(res, cfg, rebase) if rebase else res
-st.plotly_chart(views.spc_chart(viewer, filters, code, None, 400, rebase), width="stretch", key="spc")
+series_notes = charts.chart_notes(code, single)
+chart = res
+st.plotly_chart(charts.spc_figure(res, height=400, notes=series_notes), width="stretch", key="spc")
 st.markdown(views.md(charts.spc_caption(chart)))
-if rebase:
-    st.caption(f"Limits recalculated from {rebase:%B %Y}. The status and icons at the top of the page and in the "
-               "board's scorecard use one set of limits over the whole period.")
+restarts = sorted(set(series_notes.loc[series_notes["rebase"], "month"]))
+if restarts:
+    st.caption("Limits recalculated from " + ", ".join(f"{d:%B %Y}" for d in restarts)
+               + " (rebase notes): every view, download and pack judges this series from the same limits.")
+if not series_notes.empty:
+    st.markdown("**Notes on this chart**")
+    st.dataframe(charts.notes_table(series_notes), hide_index=True, width="stretch")
 runs = special_cause_runs(chart)
 if not runs.empty:
     st.markdown("**Special causes explained**")
@@ -84,7 +92,46 @@ if not runs.empty:
         st.markdown(f"- {views.md(words)}")
 elif s is not None:
     st.caption("No special causes: every month is within the usual range (common cause variation).")
-views.data_behind(charts.spc_table(chart), f"{code.lower()}_spc.csv", "spc")
+views.data_behind(charts.spc_table(chart, series_notes), f"{code.lower()}_spc.csv", "spc")
+
+if chart_notes.may_note(viewer, single) and months:
+    with st.expander("Add a note to this chart", icon=":material/edit_note:"):
+        with st.form("quality_note", clear_on_submit=True):
+            where_words = f"{plain(single)} only" if single else "every practice's chart of this measure"
+            st.caption(f"The note shows on {where_words}, on screen and in the packs. Mark it as a change in the "
+                       "process (a new system, a project) to recalculate the limits from its month for every view "
+                       "and pack.")
+            note_month = st.selectbox("Month", months[::-1], format_func=lambda d: f"{d:%B %Y}", key="note_month")
+            note_text = st.text_input("Note", max_chars=chart_notes.TEXT_MAX, key="note_text",
+                                      placeholder="e.g. New phone system")
+            note_rebase = st.checkbox("The process changed here: recalculate the limits from this month",
+                                      key="note_rebase")
+            if st.form_submit_button("Add the note", icon=":material/add_comment:"):
+                try:
+                    if note_rebase:
+                        with st.spinner("Saving the note and recalculating every figure from the new limits…"):
+                            chart_notes.add_note(state.database(), viewer, cfg, indicator_code=code, month=note_month,
+                                                 text=note_text, practice_code=single, rebase=True)
+                    else:
+                        chart_notes.add_note(state.database(), viewer, cfg, indicator_code=code, month=note_month,
+                                             text=note_text, practice_code=single)
+                except chart_notes.NoteError as exc:
+                    st.error(f"The note was not added: {plain(str(exc))}.", icon=":material/error:")
+                else:
+                    charts.chart_notes.clear()
+                    if note_rebase:
+                        st.cache_data.clear()  # every figure of the store may have changed
+                        st.cache_resource.clear()
+                    st.session_state["quality_note_flash"] = (
+                        f"Note added at {note_month:%B %Y}."
+                        + (f" The limits of {ind.name} now restart from {note_month:%B %Y}: the measure store was "
+                           "recalculated, so every view and pack uses the new limits." if note_rebase else ""))
+                    st.rerun()
+
+# --- Actions on this measure ------------------------------------------------------------------------------------
+st.subheader("Actions on this measure")
+actions_panel(viewer, filters, indicator=code, practice=single)
+raise_action_link(indicator=code, practice=single, title=ind.name)
 
 # --- Funnel -------------------------------------------------------------------------------------------------------
 st.subheader("Which practices differ? Funnel plot")
@@ -166,5 +213,10 @@ with st.expander("How is this calculated", icon=":material/calculate:", expanded
         facts["Last import that fed it"] = (f"{r['file_name']} ({r['kind']}), {pd.Timestamp(r['imported_at']):%d %B %Y %H:%M}"
                                             f" by {r['imported_by']}")
         facts["Months held"] = f"{month_label(r['first_period'])} to {month_label(r['last_period'])} ({int(r['rows']):,} practice-months)"
+    facts["Limits recalculated from"] = (", ".join(f"{d:%B %Y}" for d in restarts) + " (rebase notes)" if restarts
+                                         else "Not recalculated: one set of limits over the window")
+    facts["Notes on this chart"] = ("; ".join(f"{pd.Timestamp(n.month):%B %Y}: {n.text}"
+                                              + (" (limits restart)" if n.rebase else "")
+                                              for n in series_notes.itertuples(index=False)) or "None")
     st.dataframe(pd.DataFrame({"": list(facts), "Detail": list(facts.values())}), hide_index=True, width="stretch",
                  column_config={"": st.column_config.TextColumn(width="small")})

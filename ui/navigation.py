@@ -31,9 +31,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/feedback.py", "Patient feedback", ":material/forum:", EVERYONE, "Practices", "feedback"),
     PageSpec("pages/practice.py", "Practice profile", ":material/local_hospital:", EVERYONE, "Practices", "practice"),
     PageSpec("pages/actions.py", "Actions", ":material/task_alt:", EVERYONE, "Board", "actions"),
+    PageSpec("pages/compare.py", "Compare PCNs and groups", ":material/compare_arrows:", EVERYONE, "Board", "compare"),
     PageSpec("pages/inspection.py", "Inspection pack", ":material/fact_check:", ("admin", "board", "practice_lead"),
              "Inspection", "inspection"),
     PageSpec("pages/imports.py", "Import data", ":material/upload_file:", ("admin",), "Administration", "import"),
+    PageSpec("pages/completeness.py", "Data completeness", ":material/checklist:", ("admin", "board"),
+             "Administration", "completeness"),
     PageSpec("pages/users.py", "Users", ":material/group:", ("admin",), "Administration", "users"),
     PageSpec("pages/audit.py", "Audit log", ":material/history:", ("admin",), "Administration", "audit"),
 )

@@ -65,6 +65,8 @@ def _from_url() -> dict:
         out["f_practices"] = [c for c in q.get("practice").split(",") if c]
     if q.get("pcn"):
         out["f_pcn"] = q.get("pcn")
+    if q.get("group"):
+        out["f_group"] = q.get("group")
     if q.get("end"):
         out["f_end"] = q.get("end")
     if q.get("months"):
@@ -81,14 +83,16 @@ def _to_url() -> None:
         params["practice"] = ",".join(st.session_state["f_practices"])
     if st.session_state.get("f_pcn") and st.session_state["f_pcn"] != "All PCNs":
         params["pcn"] = st.session_state["f_pcn"]
+    if st.session_state.get("f_group"):
+        params["group"] = st.session_state["f_group"]
     if st.session_state.get("f_end"):
         params["end"] = st.session_state["f_end"]
     if st.session_state.get("f_months") and st.session_state["f_months"] != 36:
         params["months"] = str(st.session_state["f_months"])
-    current = {k: st.query_params.get(k) for k in ("practice", "pcn", "end", "months") if st.query_params.get(k)}
+    current = {k: st.query_params.get(k) for k in ("practice", "pcn", "group", "end", "months") if st.query_params.get(k)}
     if current != params:
         # only the filter keys: pages keep their own keys in the URL too (e.g. ?indicator=, ?profile=)
-        for k in ("practice", "pcn", "end", "months"):
+        for k in ("practice", "pcn", "group", "end", "months"):
             if k not in params and k in st.query_params:
                 del st.query_params[k]
         st.query_params.update(params)
@@ -119,6 +123,13 @@ def sidebar_filters(viewer: Viewer) -> calc.Filters:
         if st.session_state.get("f_pcn") not in pcns:
             st.session_state["f_pcn"] = "All PCNs"
         pcn = st.selectbox("Primary care network", pcns, key="f_pcn")
+        groups = {g.id: g.name for g in config().groups}
+        if st.session_state.get("f_group") not in groups:
+            st.session_state["f_group"] = None
+        group = st.selectbox("Group of practices", [None, *groups], key="f_group",
+                             format_func=lambda g: "No group" if g is None else groups[g],
+                             help="A group the federation declared (federation.toml): the figures are the "
+                                  "group's practices together") if groups else None
         in_pcn = plist if pcn == "All PCNs" else plist[plist["pcn"] == pcn]
         names = dict(zip(in_pcn["code"], in_pcn["display_name"]))
         st.session_state["f_practices"] = [c for c in st.session_state.get("f_practices", []) if c in names]
@@ -138,6 +149,7 @@ def sidebar_filters(viewer: Viewer) -> calc.Filters:
     return calc.Filters(
         practice_codes=tuple(chosen),
         pcn=None if pcn == "All PCNs" else pcn,
+        group=group,
         period_end=pd.Timestamp(end_label + "-01").date() if end_label else None,
         months=int(window),
     )
