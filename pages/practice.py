@@ -8,6 +8,7 @@ from data_layer import engine as calc
 from data_layer.policy import status
 from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
 from ui import charts, data, state, views
+from ui.actions import actions_panel, raise_action_link
 from ui.audit_download import audited_download_button
 from ui.guard import page_context
 from ui.text import plain
@@ -126,14 +127,22 @@ else:
     pick = st.selectbox("See a measure over time", codes, key="profile_measure",
                         format_func=lambda c: cfg.indicator(c).name)
     res = mine[pick]
-    st.plotly_chart(charts.spc_figure(res, title=f"{cfg.indicator(pick).name}: {p['display_name']}", height=360),
-                    width="stretch", key="profile_spc")
+    st.plotly_chart(charts.spc_figure(res, title=f"{cfg.indicator(pick).name}: {p['display_name']}", height=360,
+                                      practice=code), width="stretch", key="profile_spc")
     st.caption(charts.spc_caption(res))
     for words in special_cause_runs(res)["words"]:
         st.markdown(f"- {views.md(words)}")
-    views.data_behind(charts.spc_table(res), f"{code}_{pick.lower()}_spc.csv", "profile_spc")
+    views.data_behind(charts.spc_table(res, charts.chart_notes(pick, code)), f"{code}_{pick.lower()}_spc.csv",
+                      "profile_spc")
     st.page_link("pages/quality.py", label="Compare every practice on this measure", icon=":material/monitoring:",
                  query_params={"indicator": pick})
+    raise_action_link(indicator=pick, practice=code, title=cfg.indicator(pick).name,
+                      label="Raise an action on this measure")
+
+# --- Actions --------------------------------------------------------------------------------------------------------
+st.subheader("Actions for this practice")
+actions_panel(viewer, filters, practice=code)
+raise_action_link(practice=code, label="Raise an action for this practice")
 
 # --- Training gaps ------------------------------------------------------------------------------------------------
 st.subheader("Staff training")
