@@ -3,7 +3,7 @@ measures over time against its target, as a Making Data Count control chart."""
 import pandas as pd
 import streamlit as st
 
-from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS
+from data_layer.policy import status
 from data_layer.views import aim_summary
 from ui import charts, data, state, views
 from ui.guard import page_context
@@ -30,15 +30,16 @@ if all(r.latest_value is None and not r.suppressed for r in results.values()):
 glance = []
 for i, aim in enumerate(cfg.aims, start=1):
     res = [results[k.indicator] for k in aim.kpis]
-    rated = [r for r in res if r.target is not None and r.latest_value is not None]
+    tally = status.tally_counts(r.rag for r in res)
     glance.append({
         "Aim": f"{i}. {aim.title}",
         "Measures": len(res),
-        "✔ On target": sum(r.rag == "green" for r in rated),
-        "▲ Near": sum(r.rag == "amber" for r in rated),
-        "✖ Off": sum(r.rag == "red" for r in rated),
-        "Improving": sum(r.spc is not None and r.spc.variation.startswith("improvement") for r in res),
-        "Concern": sum(r.spc is not None and r.spc.variation.startswith("concern") for r in res),
+        "✔ On target": tally["on"],
+        "▲ Near": tally["near"],
+        "✖ Off": tally["off"],
+        "Too few to judge": sum(r.judgement == status.TOO_FEW for r in res),
+        "Improving": sum(r.variation.startswith("improvement") for r in res),
+        "Concern": sum(r.variation.startswith("concern") for r in res),
     })
 glance = pd.DataFrame(glance)
 st.subheader("At a glance")
@@ -54,8 +55,9 @@ st.caption(f"Each chart is a Making Data Count control chart of the {where.lower
            f"outside the limits, a shift or trend of {cfg.thresholds.spc_run_length} points in a row, or 2 of 3 points "
            "near a limit: blue circles improvement, orange diamonds concern.")
 titles = {aim.id: f"{i}. {aim.title}" for i, aim in enumerate(cfg.aims, start=1)}
-show = st.selectbox("Show", ["all", *titles], key="aims_show",
-                    format_func=lambda a: "Every aim" if a == "all" else titles[a])
+# One aim at a time (the page answers in one screen); every aim on one page is there for printing.
+show = st.selectbox("Show the charts of", [*titles, "all"], key="aims_show",
+                    format_func=lambda a: "Every aim (long)" if a == "all" else titles[a])
 
 # --- One section per aim --------------------------------------------------------------------------------------------
 for i, aim in enumerate(cfg.aims, start=1):
@@ -78,7 +80,7 @@ for i, aim in enumerate(cfg.aims, start=1):
             value = res.judgement_text if res.suppressed else format_value(res.latest_value, ind.unit)
             target = f"target {format_value(res.target, ind.unit)}" if res.target is not None else "no target"
             st.markdown(f"**{value}** in {month_label(res.latest_period)} · {target} · "
-                        f"**{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}** · {views.variation_label(res)}")
+                        f"**{res.status_text}** · {views.variation_label(res)}")
             st.caption(charts.spc_caption(res, rules=False))
         table = charts.spc_table(res)
         table.insert(0, "Measure", ind.name)

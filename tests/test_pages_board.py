@@ -91,6 +91,9 @@ def test_overview_as_each_role(app_env, monkeypatch, role):
 def test_aims_as_each_role(app_env, monkeypatch, role):
     at = open_page(monkeypatch, ROLES[role], "pages/aims.py")
     assert at.title[0].value == "Aims and objectives"
+    # the page answers in one screen: the table of every aim, then the first aim's charts only
+    assert charts(at) == 2 and len(at.dataframe[0].value) == 12
+    at.selectbox(key="aims_show").set_value("all").run()  # every aim, for printing
     assert charts(at) == 33  # one per aim × measure
     plain = [t for t in markdown(at) if t.startswith("**In plain words.**")]
     assert len(plain) == 12
