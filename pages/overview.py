@@ -150,8 +150,10 @@ views.page_link("pages/aims.py", viewer.role, label="Each aim's measures over ti
 
 # --- Practice × measure matrix ------------------------------------------------------------------------------------
 st.subheader("Practices at a glance")
-st.caption(f"Every measure for each practice in its latest month, with the {where.lower() if where == 'Federation' else plain(where)} "
-           "figure first. Each cell gives the value and its status: ✔ on target, ▲ near target, ✖ off target, "
+as_at = month_label(next((r.as_at for r in results.values() if r.as_at), None))
+st.caption(f"Every measure for each practice as at {as_at} (the latest period of each measure up to then; "
+           "“not received” where a practice has not sent it), with the "
+           f"{where.lower() if where == 'Federation' else plain(where)} figure first. Each cell gives the value and its status: ✔ on target, ▲ near target, ✖ off target, "
            "no symbol where there is no target; “not shown” where too few patients responded to show it safely. Hover over a cell "
            "for the month and how the practice compares with the federation. Compare practices with care: the "
            "Quality indicators page shows which differences are more than chance.")

@@ -39,7 +39,9 @@ def practice_results(viewer: Viewer, filters: calc.Filters) -> tuple[pd.DataFram
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def matrix(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
     rows, _ = practice_results(viewer, filters)
-    return v.practice_matrix(rows, kpi_results(viewer, filters), config(), overall_label(filters))
+    # one practice chosen: its column is the chosen figure already, so no second identical column
+    overall = {} if len(filters.practice_codes) == 1 else kpi_results(viewer, filters)
+    return v.practice_matrix(rows, overall, config(), overall_label(filters))
 
 
 def overall_label(filters: calc.Filters) -> str:
