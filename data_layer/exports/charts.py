@@ -25,8 +25,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..analytics import RAG_WORDS, funnel_limits  # noqa: E402
+from ..analytics import RAG_SYMBOLS, RAG_WORDS, funnel_limits  # noqa: E402
 from ..engine import format_value  # noqa: E402
+from ..policy import status  # noqa: E402
 from ..palette import (NEUTRAL_PURPLE, NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY,  # noqa: E402
                        NHS_ORANGE, NHS_PALE_GREY, NHS_RED, RAG_COLOURS, TEXT)
 
@@ -80,8 +81,9 @@ def _spc_axes(ax, ev) -> None:
     s = res.spc
     unit = ev.indicator.unit
     if s is None or s.points.empty:
-        ax.text(0.5, 0.5, "Not enough data for a control chart\n(at least two months are needed)", ha="center",
-                va="center", color=NHS_DARK_GREY, transform=ax.transAxes)
+        why = ("Not enough data for a control chart\n(at least two periods are needed)" if res.judgement == status.JUDGED
+               else f"No control chart:\n{res.judgement_text or 'not judged'}")
+        ax.text(0.5, 0.5, why, ha="center", va="center", color=NHS_DARK_GREY, transform=ax.transAxes)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title("Control chart (XmR)")
@@ -112,7 +114,8 @@ def _spc_axes(ax, ev) -> None:
         lo = 0.0
     ax.set_ylim(lo, hi)
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, 2 if len(p) > 8 else 1)))
+    step = 6 if len(p) > 24 else 3 if len(p) > 12 else 2 if len(p) > 8 else 1  # the store's window: up to years
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
     ax.set_ylabel(_unit_label(unit))
     ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.6)
@@ -293,7 +296,7 @@ def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFr
     return _png(fig)
 
 
-RAG_MARKS = {"green": "", "amber": "▲", "red": "✖", "none": ""}  # symbols beside a bar: colour never alone
+RAG_MARKS = {**RAG_SYMBOLS, "none": ""}  # the symbol beside each bar: colour never carries meaning alone
 
 
 def training_chart(courses: pd.DataFrame, target: float | None) -> bytes:
