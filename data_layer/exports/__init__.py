@@ -1,8 +1,8 @@
 """Exports: CQC inspection evidence packs as PDF, Excel and CSV (zip).
 
 ``inspection.build_pack`` assembles what a pack says (``pack_model``, its parts in ``sections``), as data read from
-the measure store; ``pdf``, ``xlsx`` and ``csvzip`` only lay that data out. ``export_inspection`` is what the page and the command line call: it checks who
-may have the pack, builds the file and writes the export to the audit log.
+the measure store; ``pdf``, ``xlsx`` and ``csvzip`` only lay that data out. ``export_inspection`` is what the page
+and the command line call: it checks who may have the pack, builds the file and writes the export to the audit log.
 """
 from __future__ import annotations
 

@@ -81,8 +81,8 @@ def _spc_axes(ax, ev) -> None:
     s = res.spc
     unit = ev.indicator.unit
     if s is None or s.points.empty:
-        why = ("Not enough data for a control chart\n(at least two periods are needed)" if res.judgement == status.JUDGED
-               else f"No control chart:\n{res.judgement_text or 'not judged'}")
+        why = ("Not enough data for a control chart\n(at least two periods are needed)"
+               if res.judgement == status.JUDGED else f"No control chart:\n{res.judgement_text or 'not judged'}")
         ax.text(0.5, 0.5, why, ha="center", va="center", color=NHS_DARK_GREY, transform=ax.transAxes)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -281,7 +281,8 @@ def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFr
                               label=f"Target {format_value(target, '%')}"))
     hidden = monthly["suppressed"].astype(bool).to_numpy()
     for xx in x[hidden]:
-        ax.annotate("not shown" + (f"\n(<{suppression_min})" if suppression_min else ""), (xx, 0.02), xycoords=("data", "axes fraction"), ha="center", fontsize=5.5,
+        ax.annotate("not shown" + (f"\n(<{suppression_min})" if suppression_min else ""), (xx, 0.02),
+                    xycoords=("data", "axes fraction"), ha="center", fontsize=5.5,
                     color=NHS_DARK_GREY)
     vals = pd.concat([monthly["positive_lower"], monthly["positive_upper"]]).astype(float).dropna()
     lo = min(float(vals.min()) if len(vals) else 0.0, target if target is not None else 100.0)

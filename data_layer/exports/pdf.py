@@ -61,7 +61,8 @@ def _cover(pdf: PackPDF, pack: InspectionPack) -> None:
     pdf.rect(pdf.l_margin, y - 2, pdf.epw, pdf.get_y() - y + 4)
     pdf.ln(5)
     pdf.para("Every figure is the one the federation dashboard stored when the data was imported, the same as on the "
-             "board's screens. Appendix A lists the files behind the pack and Appendix B how each measure is calculated.",
+             "board's screens. Appendix A lists the files behind the pack and Appendix B how each measure is "
+             "calculated.",
              size=7.5, colour=GREY)
 
 

@@ -65,7 +65,8 @@ class _Writer:
         self.wb = wb
         self._formats: dict[tuple, object] = {}
         self.header = wb.add_format({"bold": True, "font_color": palette.WHITE, "bg_color": palette.NHS_BLUE,
-                                     "text_wrap": True, "valign": "top", "border": 1, "border_color": palette.RULE_GREY})
+                                     "text_wrap": True, "valign": "top", "border": 1,
+                                     "border_color": palette.RULE_GREY})
 
     def fmt(self, num_format: str | None = None, wrap: bool = False, quote: bool = False):
         key = (num_format, wrap, quote)
