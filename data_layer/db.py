@@ -138,12 +138,18 @@ def head_revision() -> str:
 def schema_state(engine: Engine) -> SchemaState:
     """Where the database's schema stands (one or two small queries). Raises the driver's error when the database
     cannot be reached."""
+    from sqlalchemy.exc import DBAPIError
+
     head, known = _script_revisions()
     with engine.connect() as conn:
-        insp = inspect(conn)
-        if not insp.has_table("alembic_version"):
+        try:  # the common case in one small query (the app checks on every run)
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            conn.rollback()
+            insp = inspect(conn)  # no version table (or the database went away: this raises again)
+            if insp.has_table("alembic_version"):
+                raise
             return SchemaState("unversioned" if insp.get_table_names() else "new", None, head)
-        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if revision is None:
         return SchemaState("new", None, head)  # downgraded to base: the version table is all that is left
     if revision == head:
