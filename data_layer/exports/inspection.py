@@ -127,7 +127,7 @@ def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practic
         if viewer.name else f"{viewer.email} ({ROLE_LABELS[viewer.role].lower()})",
         demo=is_demo(engine), summary_text="",
         cover=Table("cover", "Cover", pd.DataFrame()), ratings=appendix.ratings_table(plist, practice_code),
-        key_questions=[], checklist=appendix.checklist_table(), sources=Table("sources", "", pd.DataFrame()),
+        key_questions=[], checklist=appendix.checklist_table(config), sources=Table("sources", "", pd.DataFrame()),
         methods=Table("methods", "", pd.DataFrame()), indicators=Table("indicators", "", pd.DataFrame()),
         spc_data=Table("spc_data", "", pd.DataFrame()), funnels=Table("funnels", "", pd.DataFrame()),
         fft_monthly=pd.DataFrame(), training_courses=pd.DataFrame(), targets=config.targets(),

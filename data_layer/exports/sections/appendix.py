@@ -18,7 +18,7 @@ from ..pack_model import CQC_COLUMNS, FUNNEL_SHORT, InspectionPack, Table, assur
 # pack brings and what the practice still has to add.
 CHECKLIST = (
     ("Complaints received in the last 12 months",
-     "Number received, by category and outcome; times to acknowledge and to resolve against the 3 and 40 working-day "
+     "Number received, by category and outcome; times to acknowledge and to resolve against the {standards} "
      "standards; each complaint with its summary (identifiers removed).",
      "Responsive – Listening to and involving people",
      "Response letters, evidence of learning shared with the team, and any trends discussed at practice meetings.",
@@ -37,7 +37,7 @@ CHECKLIST = (
      "Partly covered"),
     ("Staff training records",
      "Compliance with the practice's required training by course and by role, safeguarding training by level and "
-     "hours over the rolling 3-year window.",
+     "hours over the rolling window.",
      "Safe – Safe and effective staffing; Safe – Safeguarding",
      "Named training records or certificates for individual staff (on the Staff training page, not in this pack, "
      "which leaves the building).",
@@ -181,8 +181,12 @@ def ratings_table(plist: pd.DataFrame, practice_code: str | None) -> Table:
                  pdf_widths=(40, 20, 20, 20, 20, 20, 20, 20))
 
 
-def checklist_table() -> Table:
-    frame = pd.DataFrame(CHECKLIST, columns=["What CQC asks for", "What this pack gives", "Where in the pack",
+def checklist_table(config: FederationConfig) -> Table:
+    ack = next((i.days for i in config.indicators if i.derived == "complaints_acknowledged_in_time"), None)
+    res = next((i.days for i in config.indicators if i.derived == "complaints_resolved_in_time"), None)
+    standards = f"{ack} and {res} working-day" if ack is not None and res is not None else "federation's"
+    rows = [tuple(cell.format(standards=standards) for cell in row) for row in CHECKLIST]
+    frame = pd.DataFrame(rows, columns=["What CQC asks for", "What this pack gives", "Where in the pack",
                                              "What the practice must add", "Status"])
     return Table("before_the_visit", "What CQC asks for before a visit", frame,
                  note="CQC gives two weeks' notice of an inspection and asks for information within five working "
