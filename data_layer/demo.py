@@ -501,7 +501,7 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
     """Replace the database's contents with the demo federation (one transaction), then compute derived indicators."""
     import time
 
-    from .derived import refresh_derived
+    from .measures.refresh import refresh
 
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -547,8 +547,8 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
     record(engine, "demo builder", "demo_built", None, f"seed {seed}, {n_practices} practices, {months} months")
 
     t2 = time.perf_counter()
-    say("Calculating derived indicators (FFT, training, complaints, significant events)…")
-    derived_rows = refresh_derived(engine, config)
+    say("Working out every figure (derived indicators, every practice, PCN and the federation)…")
+    derived_rows = refresh(engine, config, reason=f"demo built (seed {seed})", progress=say).derived_values
     timings["derive"] = time.perf_counter() - t2
     return DemoSummary(
         practices=len(data["practices"]),
