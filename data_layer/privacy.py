@@ -39,6 +39,7 @@ REDACTED = {
 }
 NAME_REMOVED = REDACTED["name"]
 
+_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(r"(?<![\w.%+'-])[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 
 # --- NHS numbers: a run of ten digits with at most three separator characters between any two of them. ------------
@@ -159,9 +160,11 @@ def redact(text: str | None, people: re.Pattern | None = None) -> str | None:
     if text is None or text is pd.NA or (isinstance(text, float) and text != text):
         return None  # a missing value (NULL, NaN, NA) stays missing, never the text "nan"
     text = str(text)
-    text = _EMAIL.sub(REDACTED["email"], text)
-    text = _NHS_CANDIDATE.sub(_nhs, text)
-    text = _PHONE_CANDIDATE.sub(_phone, text)
+    if "@" in text:
+        text = _EMAIL.sub(REDACTED["email"], text)
+    if len(_DIGIT.findall(text)) >= 9:  # an NHS or phone number has at least nine digits
+        text = _NHS_CANDIDATE.sub(_nhs, text)
+        text = _PHONE_CANDIDATE.sub(_phone, text)
     text = _POSTCODE.sub(REDACTED["postcode"], text)
     if people is not None:
         text = people.sub(NAME_REMOVED, text)
