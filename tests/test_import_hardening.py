@@ -212,6 +212,8 @@ def test_a_damaged_file_is_one_plain_refusal_audited_and_writes_nothing(empty_en
     result = imp(empty_engine, config, data, name)
     message = only_error(result)
     assert words in message, message
+    if name == "unclosed_quote.csv":
+        assert result.problems()["row"].tolist() == [3]  # where the stray quote is
     assert "Traceback" not in message and "Error" not in message.split(":")[0]
     assert snapshot(empty_engine) == before
     assert audit_actions(empty_engine)[-1] == "import_refused"

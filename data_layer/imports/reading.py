@@ -763,8 +763,8 @@ def _parser_row(message: str) -> int | None:
 def _eof_row(message: str, header_index: int) -> int | None:
     import re
 
-    m = re.search(r"EOF inside string starting at row (\d+)", message)
-    return header_index + 2 + int(m.group(1)) if m else None
+    m = re.search(r"EOF inside string starting at row (\d+)", message)  # 0-based, counting skipped rows
+    return int(m.group(1)) + 1 if m else None
 
 
 def _parser_message(message: str) -> str:
