@@ -24,6 +24,7 @@ from sqlalchemy import Engine, and_, case, func, or_, select
 from . import engine as calc
 from . import models as m
 from .measures import fft_summary as summary
+from .measures import store
 from .measures.themes import tag_text, theme_names
 from .analytics import (FFT_CATEGORIES, compare_with_benchmark, fft_percentages, funnel_position,
                         suppress_small_counts, wilson_interval)
@@ -148,7 +149,8 @@ _INTERVAL_COLS = ["positive_lower", "positive_upper", "negative_lower", "negativ
 
 
 def _suppress(df: pd.DataFrame, min_count: int, parent_col: str | None = None) -> pd.DataFrame:
-    """Apply FFT suppression to displayed rows; intervals are hidden wherever the percentages are."""
+    """FFT suppression for rows the measure store does not hold (the old question): primary and, within
+    ``parent_col``, second level. Intervals are hidden wherever the percentages are."""
     out = suppress_small_counts(df, min_count=min_count, parent_col=parent_col,
                                 value_cols=["pct_positive", "pct_negative", *_INTERVAL_COLS])
     out["note"] = np.where(out["suppression_reason"] == f"fewer than {min_count} responses",
@@ -158,13 +160,63 @@ def _suppress(df: pd.DataFrame, min_count: int, parent_col: str | None = None) -
     return out
 
 
+_HIDE = ["very_good", "good", "neither", "poor", "very_poor", "dont_know", "total", "positive", "negative",
+         "pct_positive", "pct_negative", *_INTERVAL_COLS]
+
+
+def _fft_code(config: FederationConfig) -> str | None:
+    """The stored FFT measure whose suppression every FFT count follows (one rule for every page and pack)."""
+    code = config.screens.fft_positive
+    return code or next((i.code for i in config.indicators if i.suppression == "fft"), None)
+
+
+def _store_hide(out: pd.DataFrame, hidden: dict, key_cols: list[str]) -> pd.DataFrame:
+    """Hide the rows the measure store hides (``hidden``: key -> reason), counts, percentages and intervals."""
+    keys = list(zip(*[out[c] for c in key_cols])) if len(key_cols) > 1 else list(out[key_cols[0]])
+    reasons = [hidden.get(k) for k in keys]
+    hit = np.array([r is not None for r in reasons], dtype=bool)
+    cols = [c for c in _HIDE if c in out.columns]
+    out[cols] = out[cols].astype(float)
+    out.loc[hit, cols] = np.nan
+    out["suppressed"] = hit
+    out["note"] = ["Not shown: " + r if r else "" for r in reasons]
+    return out
+
+
+def _hidden_practice_months(engine: Engine, config: FederationConfig, codes, start, end) -> dict:
+    code = _fft_code(config)
+    if code is None or not codes:
+        return {}
+    v = store.values(engine, "practice", list(codes), [code], start, end)
+    v = v[v["suppressed"]]
+    return {(c, pd.Timestamp(mo)): r or "too few responses" for c, mo, r in
+            zip(v["area_code"], v["period_start"], v["suppression_reason"])}
+
+
+def _hidden_area_months(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                        start, end) -> dict:
+    """Months the chosen area's FFT figure is hidden in (several practices together: any of them hidden)."""
+    code = _fft_code(config)
+    where = calc.area(engine, viewer, filters, config)
+    if code is None or where is None:
+        return {}
+    if where.stored:
+        v = store.values(engine, where.area_type, [where.area_code], [code], start, end)
+    else:
+        v = store.values(engine, "practice", list(where.practice_codes), [code], start, end)
+        v = v.assign(suppression_reason="one of these practices has too few responses")
+    v = v[v["suppressed"]]
+    return {pd.Timestamp(mo): r or "too few responses" for mo, r in zip(v["period_start"], v["suppression_reason"])}
+
+
 def fft_by_month(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
                  scale: str = "current", counts: FFTCounts | None = None) -> pd.DataFrame:
     """One row per month for the selected practices together, on one question: the six answer counts, total,
     positive / negative counts and %, their Wilson 95% intervals, and suppression (fewer than 5 responses).
 
     For the old question "positive" means Extremely likely + Likely and "negative" Unlikely + Extremely unlikely."""
-    counts = (counts or fft_counts(engine, config, viewer, filters)).on(scale)
+    bundle = counts or fft_counts(engine, config, viewer, filters)
+    sc, counts = bundle.scope, bundle.on(scale)
     cols = ["month", *FFT_CATEGORIES, "total", "positive", "negative", "pct_positive", "positive_lower",
             "positive_upper", "pct_negative", "negative_lower", "negative_upper", "practices", "suppressed", "note"]
     if counts.empty:
@@ -172,8 +224,10 @@ def fft_by_month(engine: Engine, config: FederationConfig, viewer: Viewer, filte
     monthly = counts.groupby("month", as_index=False)[list(FFT_CATEGORIES)].sum()
     monthly["practices"] = counts[counts["total"] > 0].groupby("month")["practice_code"].nunique().reindex(
         monthly["month"]).fillna(0).astype(int).to_numpy()
-    out = _suppress(_with_intervals(monthly), config.thresholds.suppression_min)
-    return out[cols]
+    if scale != "current":
+        return _suppress(_with_intervals(monthly), config.thresholds.suppression_min)[cols]
+    hidden = _hidden_area_months(engine, config, viewer, filters, sc.start, sc.end)
+    return _store_hide(_with_intervals(monthly), hidden, ["month"])[cols]
 
 
 def fft_practice_months(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
@@ -188,7 +242,11 @@ def fft_practice_months(engine: Engine, config: FederationConfig, viewer: Viewer
             "note"]
     if counts.empty:
         return pd.DataFrame(columns=cols)
-    out = _suppress(_with_intervals(counts), config.thresholds.suppression_min, parent_col="month")
+    if scale != "current":
+        out = _suppress(_with_intervals(counts), config.thresholds.suppression_min, parent_col="month")
+    else:  # the measure store's suppression: the same practice-months hidden on every page and in every pack
+        hidden = _hidden_practice_months(engine, config, sc.codes, sc.start, sc.end)
+        out = _store_hide(_with_intervals(counts), hidden, ["practice_code", "month"])
     out["practice_name"] = out["practice_code"].map(sc.names).astype("str")
     return out[cols].reset_index(drop=True)
 
@@ -212,15 +270,20 @@ def fft_by_practice(engine: Engine, config: FederationConfig, viewer: Viewer, fi
     per = _with_intervals(per)
     total = float(per["total"].sum())
     pooled = float(per["positive"].sum()) / total * 100 if total > 0 else None
-    ind = config.indicator("FFT_POSITIVE") if "FFT_POSITIVE" in config.indicator_codes else None
+    ind = config.indicator(_fft_code(config)) if _fft_code(config) else None
     direction = ind.direction if ind else "higher"
     per["compared"] = compare_with_benchmark(per["positive_lower"], per["positive_upper"],
                                              np.nan if pooled is None else pooled, direction)
     position = funnel_position(per["positive"], per["total"], np.nan if pooled is None else pooled / 100)
     better = {"above": "better", "below": "worse"} if direction == "higher" else {"above": "worse", "below": "better"}
     per["funnel"] = pd.Series(position).replace(better).to_numpy()
-    per["parent"] = "all"
-    out = _suppress(per, config.thresholds.suppression_min, parent_col="parent")
+    # A practice with a hidden month in the span is hidden for the span: its total less the months shown would
+    # give the hidden month away.
+    hidden_months = _hidden_practice_months(engine, config, tuple(per["practice_code"]), since.date(), sc.end)
+    hidden = {}
+    for (pcode, _month), reason in hidden_months.items():
+        hidden.setdefault(pcode, reason)
+    out = _store_hide(per, hidden, ["practice_code"])
     out.loc[out["pct_positive"].isna(), ["compared", "funnel"]] = "not compared"
     out = out[out["practice_code"].isin(sc.codes)].copy()
     out["practice_name"] = out["practice_code"].map(sc.names).astype("str")
@@ -247,7 +310,8 @@ def legacy_use(engine: Engine, config: FederationConfig, viewer: Viewer, filters
 def fft_trends(engine: Engine, config: FederationConfig, viewer: Viewer,
                filters: calc.Filters) -> dict[str, calc.KPIResult]:
     """FFT_POSITIVE, FFT_NEGATIVE and FFT_RESPONSE_RATE through the one engine (SPC included)."""
-    codes = [c for c in ("FFT_POSITIVE", "FFT_NEGATIVE", "FFT_RESPONSE_RATE") if c in config.indicator_codes]
+    sc = config.screens
+    codes = [c for c in (sc.fft_positive, sc.fft_negative, sc.fft_responses) if c]
     return calc.kpi_results(engine, config, viewer, filters, codes=codes)
 
 
@@ -270,7 +334,9 @@ def response_modes(engine: Engine, config: FederationConfig, viewer: Viewer, fil
     out = out.reindex(columns=[*MODES, "Not recorded"], fill_value=0).reset_index()
     out.columns.name = None
     out["total"] = out[[*MODES, "Not recorded"]].sum(axis=1)
-    small = (out["total"] > 0) & (out["total"] < config.thresholds.suppression_min)
+    hidden = _hidden_area_months(engine, config, viewer, filters, sc.start, sc.end)
+    small = ((out["total"] > 0) & (out["total"] < config.thresholds.suppression_min)) | pd.to_datetime(
+        out["month"]).isin(list(hidden))
     out[[*MODES, "Not recorded", "total"]] = out[[*MODES, "Not recorded", "total"]].astype(float).mask(
         np.repeat(small.to_numpy()[:, None], len(MODES) + 2, axis=1))
     out["suppressed"] = small

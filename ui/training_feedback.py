@@ -15,12 +15,13 @@ import streamlit as st
 
 from data_layer import feedback as fb
 from data_layer import training as tr
-from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS, rag_status
+from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS
 from data_layer.db import database_url
 from data_layer.engine import Filters
 from data_layer.privacy import inert_for_spreadsheet
 from ui.text import inert_figure
 from data_layer.scope import Viewer
+from ui.data import SCOPE_KEY
 from ui import theme
 from ui.state import CACHE_TTL, config, database
 
@@ -28,8 +29,6 @@ TTL = CACHE_TTL
 FONT = "Arial, Helvetica, sans-serif"
 
 # Cheap calculations on an already-loaded snapshot: the data layer's own functions, named here for the pages.
-BUCKETS = tr.BUCKETS
-TRAINING_TREND_CODES = tr.TREND_CODES
 compliance_matrix = tr.compliance_matrix
 compliance_by_role = tr.compliance_by_role
 lapsing_counts = tr.lapsing_counts
@@ -49,7 +48,7 @@ def theme_names() -> list[str]:
 # ----------------------------------------------------------------------------------------------------------------
 # Cached data (keyed by database URL, viewer and filters)
 # ----------------------------------------------------------------------------------------------------------------
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _snapshot(url: str, viewer: Viewer, filters: Filters, as_of: date | None) -> tr.Snapshot:
     return tr.snapshot(database(), config(), viewer, filters, as_of)
 
@@ -58,7 +57,7 @@ def training_snapshot(viewer: Viewer, filters: Filters, as_of: date | None = Non
     return _snapshot(database_url(), viewer, filters, as_of)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _dates(url: str, filters: Filters, today: date) -> tuple[date | None, date | None]:
     return tr.snapshot_date(database(), filters, today), tr.action_date(database(), filters, today)
 
@@ -68,7 +67,7 @@ def training_dates(filters: Filters) -> tuple[date | None, date | None]:
     return _dates(database_url(), filters, date.today())
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _training_trends(url: str, viewer: Viewer, filters: Filters):
     return tr.compliance_trends(database(), config(), viewer, filters)
 
@@ -77,7 +76,7 @@ def training_trends(viewer: Viewer, filters: Filters):
     return _training_trends(database_url(), viewer, filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _signals(url: str, viewer: Viewer, filters: Filters, code: str) -> pd.DataFrame:
     return tr.practice_signals(database(), config(), viewer, filters, code)
 
@@ -86,24 +85,25 @@ def practice_signals(viewer: Viewer, filters: Filters, code: str) -> pd.DataFram
     return _signals(database_url(), viewer, filters, code)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _practice_series(url: str, viewer: Viewer, filters: Filters, code: str) -> pd.DataFrame:
     from data_layer import engine as calc
 
     eng = database()
     codes = calc.resolve_practices(eng, viewer, filters)
     if (filters.practice_codes or filters.pcn) and not codes:
-        return pd.DataFrame(columns=["indicator_code", "practice_code", "period_start", "numerator", "denominator"])
+        return pd.DataFrame(columns=["indicator_code", "practice_code", "period_start", "numerator", "denominator",
+                                     "value"])
     start, end = calc.period_window(eng, filters)
     return calc.indicator_by_practice(eng, [code], codes, start, end)
 
 
 def practice_series(viewer: Viewer, filters: Filters, code: str) -> pd.DataFrame:
-    """Per-practice monthly numerator and denominator of one stored indicator (the engine's own query)."""
+    """Per-practice monthly figures of one measure, as the measure store holds them (hidden ones without value)."""
     return _practice_series(database_url(), viewer, filters, code)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _fft_trends(url: str, viewer: Viewer, filters: Filters):
     return fb.fft_trends(database(), config(), viewer, filters)
 
@@ -112,7 +112,7 @@ def fft_trends(viewer: Viewer, filters: Filters):
     return _fft_trends(database_url(), viewer, filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _fft_counts(url: str, viewer: Viewer, filters: Filters) -> fb.FFTCounts:
     return fb.fft_counts(database(), config(), viewer, filters)
 
@@ -136,7 +136,7 @@ def legacy_use(viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return fb.legacy_use(database(), config(), viewer, filters, counts=_fft_counts(database_url(), viewer, filters))
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _modes(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return fb.response_modes(database(), config(), viewer, filters)
 
@@ -145,7 +145,7 @@ def response_modes(viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return _modes(database_url(), viewer, filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _themes(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return fb.comment_themes(database(), config(), viewer, filters)
 
@@ -154,7 +154,7 @@ def comment_themes(viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return _themes(database_url(), viewer, filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=128, show_spinner=False)
 def _comments(url: str, viewer: Viewer, filters: Filters, search: str, practice_codes: tuple[str, ...],
               month: date | None, ratings: tuple[int, ...], themes: tuple[str, ...]) -> fb.Comments:
     return fb.comments(database(), config(), viewer, filters, search=search, practice_codes=practice_codes,
@@ -167,7 +167,7 @@ def comments(viewer: Viewer, filters: Filters, search: str = "", practice_codes:
                      tuple(themes))
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _readable(url: str, viewer: Viewer, filters: Filters) -> tuple[tuple[str, ...], str]:
     return fb.readable_practices(database(), config(), viewer, filters)
 
@@ -177,7 +177,7 @@ def readable_practices(viewer: Viewer, filters: Filters) -> tuple[tuple[str, ...
     return _readable(database_url(), viewer, filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=16, show_spinner=False)
 def _comment_months(url: str, filters: Filters) -> list[date]:
     return fb.comment_months(database(), filters)
 
@@ -186,7 +186,7 @@ def comment_months(filters: Filters) -> list[date]:
     return _comment_months(database_url(), filters)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
 def _complaints(url: str, viewer: Viewer, filters: Filters):
     eng, cfg = database(), config()
     return (fb.complaints_summary(eng, cfg, viewer, filters), fb.complaints_by_category(eng, cfg, viewer, filters),
@@ -285,13 +285,9 @@ def wrap_name(name: str, width: int = 11) -> str:
 # Charts
 # ----------------------------------------------------------------------------------------------------------------
 PALE_RAG = {"green": "#CDE9D6", "amber": "#FFE9B3", "red": "#F6C9C5", "none": "#F0F4F5"}
-BUCKET_COLOURS = {
-    tr.BUCKETS[0]: theme.NHS_RED,
-    tr.BUCKETS[1]: "#8A1538",
-    tr.BUCKETS[2]: theme.NHS_ORANGE,
-    tr.BUCKETS[3]: theme.NHS_WARM_YELLOW,
-    tr.BUCKETS[4]: theme.NHS_LIGHT_BLUE,
-}
+# Lapsed, never completed, then each lapsing window from the most urgent (any number of windows).
+BUCKET_COLOURS = [theme.NHS_RED, "#8A1538", theme.NHS_ORANGE, theme.NHS_WARM_YELLOW, theme.NHS_LIGHT_BLUE,
+                  theme.NHS_PALE_GREY]
 
 
 def _style(fig: go.Figure, title: str | None, height: int, y_title: str = "", x_title: str = "") -> go.Figure:
@@ -306,12 +302,6 @@ def _style(fig: go.Figure, title: str | None, height: int, y_title: str = "", x_
     fig.update_yaxes(gridcolor=theme.NHS_PALE_GREY, zeroline=False, linecolor=theme.NHS_MID_GREY,
                      title=dict(text=y_title, font=dict(size=13)))
     return inert_figure(fig)  # names from data never draw a link
-
-
-def rag_for(value, target: float | None, tolerance: float) -> str:
-    if target is None or value is None or pd.isna(value):
-        return "none"
-    return str(rag_status(float(value), float(target), "higher", tolerance))
 
 
 def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: float, height: int | None = None
@@ -333,7 +323,7 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
         for p in practices:
             if (c, p) in grid:
                 r = grid[(c, p)]
-                rag = rag_for(r["compliance_pct"], target, tolerance)
+                rag = r["rag"]  # the data layer's RAG (policy.status), never worked out here
                 zr.append(levels.get(rag, np.nan))
                 tr_.append(f"{r['compliance_pct']:.0f}% {RAG_SYMBOLS[rag] if rag != 'none' else ''}<br>"
                            f"{int(r['in_date'])}/{int(r['required'])}")
@@ -363,7 +353,7 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
 
 def role_bars(by_role: pd.DataFrame, target: float | None, tolerance: float = 0.0) -> go.Figure:
     df = by_role.copy()
-    symbols = [RAG_SYMBOLS[rag_for(v, target, tolerance)] if target is not None else "" for v in df["compliance_pct"]]
+    symbols = [RAG_SYMBOLS[r] if target is not None else "" for r in df["rag"]]
     labels = [f"{v:.1f}% {s} ({int(i)}/{int(r)})" for v, s, i, r in zip(df["compliance_pct"], symbols, df["in_date"],
                                                                         df["required"])]
     colours = [theme.NHS_DARK_BLUE if r == "All roles" else theme.NHS_BLUE for r in df["role"]]
@@ -419,11 +409,13 @@ def practice_lines(series: pd.DataFrame, names: dict[str, str], highlight: set[s
 def lapsing_bars(counts: pd.DataFrame) -> go.Figure:
     df = counts[counts["practice_code"] != "ALL"].iloc[::-1]
     fig = go.Figure()
-    for b in tr.BUCKETS:
+    buckets = [c for c in counts.columns if c not in ("practice_code", "practice_name", "Total to act on")]
+    for i, b in enumerate(buckets):
         fig.add_trace(go.Bar(
-            y=df["practice_name"], x=df[b], name=b, orientation="h", marker_color=BUCKET_COLOURS[b],
+            y=df["practice_name"], x=df[b], name=b, orientation="h",
+            marker_color=BUCKET_COLOURS[min(i, len(BUCKET_COLOURS) - 1)],
             text=[str(int(v)) if v else "" for v in df[b]], textposition="inside", insidetextanchor="middle",
-            textfont=dict(color="white" if b in tr.BUCKETS[:2] else theme.TEXT),
+            textfont=dict(color="white" if i < 2 else theme.TEXT),
             hovertemplate="%{y}: %{x} " + b.lower() + "<extra></extra>",
         ))
     fig.update_layout(barmode="stack")
@@ -486,10 +478,10 @@ def fft_interval_figure(monthly: pd.DataFrame, kind: str, title: str, colour: st
     hidden = df[df["suppressed"]]
     if len(hidden):
         fig.add_trace(go.Scatter(x=hidden["month"], y=[float(shown["pct_" + kind].min()) if len(shown) else 0]
-                                 * len(hidden), mode="markers+text", name="Fewer than 5 responses: not shown",
+                                 * len(hidden), mode="markers+text", name="Not shown: too few responses",
                                  marker=dict(symbol="x-thin-open", size=10, color=theme.NHS_DARK_GREY),
                                  text=["<5"] * len(hidden), textposition="bottom center",
-                                 hovertemplate="%{x|%B %Y}: fewer than 5 responses, not shown<extra></extra>"))
+                                 hovertemplate="%{x|%B %Y}: not shown (too few responses)<extra></extra>"))
     if target is not None:
         fig.add_hline(y=target, line=dict(color=theme.NHS_RED, dash="dot", width=2),
                       annotation_text=f"Target {target:g}%", annotation_position="bottom right",
@@ -531,8 +523,7 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
                     hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>Old question: shown separately")
                 elif row is not None and row["suppressed"]:
                     tr_.append("<5")
-                    hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>Fewer than 5 responses: "
-                              "not shown")
+                    hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>Not shown (too few responses)")
                 else:
                     tr_.append("")
                     hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>No responses")
