@@ -499,3 +499,15 @@ def test_value_limits_are_set_per_import_from_the_one_place(empty_engine, config
     assert imp(empty_engine, config, values, "v.csv", dry_run=True).errors == 0
     small = imp(empty_engine, config, values, "v.csv", dry_run=True, limits=Limits(largest_number=100))
     assert "cannot be above 100" in " ".join(small.problems()["problem"])
+
+
+def test_counts_beyond_what_the_database_holds_are_refused_before_writing(empty_engine, config):
+    federation(empty_engine, config)
+    head = (FIXTURES / "nhse_gp_fft_2025_01.csv").read_text().splitlines()[:2]
+    cells = head[1].split(",")
+    cells[5] = "5000000000"  # Very_Good: more than a 32-bit count (PostgreSQL would refuse the row raw)
+    result = imp(empty_engine, config, ("\n".join([head[0], ",".join(cells)]) + "\n").encode(), "fft_jan.csv")
+    assert any("cannot be above 10,000,000" in p for p in result.problems()["problem"]), result.summary()
+    practices = "practice_code,practice_name,pcn,list_size,contract_type\nG82139,A,Mpa PCN,3000000000,GMS\n"
+    bad = refused_rows(imp(empty_engine, config, practices.encode(), "p.csv"), "list_size")
+    assert "cannot be above 1,000,000" in bad[2]

@@ -18,6 +18,9 @@ MODES = ("mode_sms", "mode_online", "mode_paper", "mode_telephone", "mode_other"
 SUPPRESSED = {"*", "c", "x", "-", "supp", "suppressed"}
 
 
+# Responses one practice gets in a month: far fewer than this (and the database counts up to 2,147,483,647).
+MAX_MONTHLY_RESPONSES = 10_000_000
+
 class NHSEMonthlyFFT(Format):
     kind = "nhse_fft_monthly"
     label = "NHS England monthly GP FFT file (counts per practice)"
@@ -104,7 +107,7 @@ class NHSEMonthlyFFT(Format):
         use = known & ~suppressed
         sub = chunk[use]
         counts = {c: parse_numbers(sub, c, log, integer=True, required=c in (*answers, "total"),
-                                   what="count of responses") for c in count_cols}
+                                   what="count of responses", maximum=MAX_MONTHLY_RESPONSES) for c in count_cols}
         total = counts["total"]
         answer_sum = sum(counts[c].fillna(0) for c in answers)
         mismatch = (total.notna() & (total != answer_sum)).to_numpy()

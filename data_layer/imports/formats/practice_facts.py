@@ -11,6 +11,7 @@ import pandas as pd
 from ..base import Col, Context, Format, Match, report_repeats
 from ..values import lookup, norm, norm_series, parse_dates, parse_numbers, stripped
 from ..writer import row_hash
+from .practices import MAX_LIST_SIZE
 from .qof import PRACTICE_UPDATES
 
 RATINGS = {norm(r): r for r in ("Outstanding", "Good", "Requires improvement", "Inadequate",
@@ -72,7 +73,8 @@ class ListSizes(Format):
             if dates.notna().any():
                 log.note(f"list sizes as at {dates.max():%d/%m/%Y}")
         practice_id, known = ctx.practice_ids(chunk, "practice_code", outside="skip")
-        patients = parse_numbers(chunk, "patients", log, required=True, integer=True, what="number of patients")
+        patients = parse_numbers(chunk, "patients", log, required=True, integer=True, what="number of patients",
+                                 maximum=MAX_LIST_SIZE)
         codes = stripped(chunk["practice_code"]).str.upper()
         out = pd.DataFrame({"code": codes, "list_size": patients})
         out = _one_per_practice(ctx, chunk, codes, out, "list size")

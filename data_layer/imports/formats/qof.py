@@ -12,7 +12,7 @@ from ..values import lookup, norm, norm_series, parse_numbers, period_label, str
 from ..writer import Target, row_hash
 from .benchmarks import BENCHMARKS, benchmark_frame, value_rows
 from .indicator_values import INDICATOR_VALUES, finish_values
-from .practices import PRACTICES
+from .practices import MAX_LIST_SIZE, PRACTICES
 
 PRACTICE_UPDATES = Target(m.Practice.__table__, ("code",), insert=False)
 
@@ -144,7 +144,7 @@ class QOFPrevalence(_QOFIndicators):
         codes = stripped(chunk["practice_code"]).str.upper()
         group = stripped(chunk["group_code"]).str.upper()
         reg = parse_numbers(chunk, "register", log, required=True, what="register count")
-        size = parse_numbers(chunk, "practice_list_size", log, required=True, what="list size")
+        size = parse_numbers(chunk, "practice_list_size", log, required=True, what="list size", maximum=MAX_LIST_SIZE)
         # A quirk of one practice's published figures must not refuse the national file: skip the row, say why.
         over = (reg > size).to_numpy()
         log.add_mask("skipped", "register is more than the list size in the published file: not stored", chunk, over,
