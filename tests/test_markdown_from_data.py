@@ -235,3 +235,19 @@ def test_import_page_shows_file_names_and_header_cells_as_text(planted, backend)
     at = next(b for b in at.button if b.label == "Import").click().run()
     seen = assert_nothing_rendered(at, "imported")
     assert any("GoodFileMark" in s.value for s in at.success)  # "Imported 1 rows from <the file name>"
+
+
+def test_the_walk_fails_without_the_escaping(planted, monkeypatch):
+    """The same walk with ``plain`` and ``inert_figure`` switched off finds the planted markup: it can fail."""
+    import ui.charts
+    import ui.text
+    import ui.training_feedback
+
+    monkeypatch.setattr(ui.text, "plain", lambda text: "" if text is None else str(text))
+    for module in (ui.charts, ui.training_feedback):
+        monkeypatch.setattr(module, "inert_figure", lambda fig: fig)
+    at = app(role="board")
+    assert not at.exception
+    found = {name for src in markdown_sources(at) for name in live_markup(src)}
+    assert {"image", "link", "bold", "colour directive", "maths", "autolink"} <= found
+    assert chart_links(at)
