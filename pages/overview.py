@@ -90,8 +90,7 @@ else:
 
 # --- Actions and data completeness ----------------------------------------------------------------------------------
 st.subheader("Actions")
-actions_panel(viewer, filters)
-views.page_link("pages/actions.py", viewer.role, label="Every action", icon=":material/task_alt:")
+actions_panel(viewer, filters)  # with its link to every action
 if viewer.role in ("admin", "board"):
     from datetime import date
 

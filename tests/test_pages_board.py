@@ -180,17 +180,6 @@ def test_every_indicator_in_the_catalogue_draws_on_the_quality_page(app_env, mon
         assert len(table_with(at, "Practice", "95% interval")) == 11, ind.code
 
 
-def test_limits_can_be_recalculated_from_a_known_change(app_env, monkeypatch):
-    at = open_page(monkeypatch, BOARD, "pages/quality.py", {"indicator": "DM_HBA1C"})
-    before = everything_shown(at)
-    assert "Improvement (high)" in before
-    assert "July 2025" in at.selectbox(key="quality_rebase").options
-    at.selectbox(key="quality_rebase").set_value(date(2025, 7, 1)).run()
-    assert not at.exception
-    assert any("Limits recalculated from July 2025" in c.value for c in at.caption)
-    assert "Common cause variation" in everything_shown(at)
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Privacy: a practice lead never receives another practice's people
 # ----------------------------------------------------------------------------------------------------------------
