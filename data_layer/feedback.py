@@ -193,6 +193,12 @@ def _hidden_practice_months(engine: Engine, config: FederationConfig, codes, sta
             zip(v["area_code"], v["period_start"], v["suppression_reason"])}
 
 
+def small_months(engine: Engine, config: FederationConfig, codes, start, end) -> list[tuple[str, date]]:
+    """Practice-months with too few FFT responses to show (the primary rule): no comment of them is shown."""
+    hidden = _hidden_practice_months(engine, config, codes, start, end)
+    return [(c, mo.date()) for (c, mo), r in hidden.items() if r.startswith("fewer than")]
+
+
 def _hidden_area_months(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
                         start, end) -> dict:
     """Months the chosen area's FFT figure is hidden in (several practices together: any of them hidden)."""
@@ -366,11 +372,15 @@ def comment_themes(engine: Engine, config: FederationConfig, viewer: Viewer,
         return pd.DataFrame(columns=cols)
     start, end = _month_bounds(sc)
     ct = m.CommentTheme
+    few = small_months(engine, config, sc.codes, start, end)  # months too small to show: not counted either
     with engine.connect() as conn:
-        ids = tuple(_practice_ids(conn, sc.codes))
+        id_of = {c: i for i, c in _practice_ids(conn, sc.codes).items()}
+        ids = tuple(id_of.values())
         any_comments = summary.comments_total(conn, ids, start, end) > 0
-        rows = conn.execute(select(ct.theme, ct.sentiment, func.count())
-                            .where(ct.practice_id.in_(ids), ct.month >= start, ct.month <= end)
+        conds = [ct.practice_id.in_(ids), ct.month >= start, ct.month <= end]
+        if few:
+            conds.append(~or_(*[and_(ct.practice_id == id_of[c], ct.month == mo) for c, mo in few if c in id_of]))
+        rows = conn.execute(select(ct.theme, ct.sentiment, func.count()).where(*conds)
                             .group_by(ct.theme, ct.sentiment)).all()
     if not any_comments and not rows:
         return pd.DataFrame(columns=cols)
@@ -439,6 +449,13 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
         end = min((pd.Timestamp(month) + pd.offsets.MonthEnd(0)), pd.Timestamp(end)).date()
     conds = [m.Practice.code.in_(allowed), m.FFTResponse.response_date >= start, m.FFTResponse.response_date <= end,
              or_(m.FFTResponse.comment.is_not(None), m.FFTResponse.comment_2.is_not(None))]
+    # A month with too few responses to show is not shown here either: its comments and answers would identify
+    # the few patients behind it (the measure store's rule, as every count on every page).
+    few = small_months(engine, config, allowed, start, end)
+    if few:
+        conds.append(~or_(*[and_(m.Practice.code == c, m.FFTResponse.response_date >= mo,
+                                 m.FFTResponse.response_date <= (pd.Timestamp(mo) + pd.offsets.MonthEnd(0)).date())
+                            for c, mo in few]))
     if ratings:
         conds.append(m.FFTResponse.rating.in_(tuple(int(r) for r in ratings)))
     if themes:  # the stored tags (comment_themes), never a search of the text
@@ -461,7 +478,7 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
         if words and redacting:
             # Search what the viewer sees: a phone number that is redacted on screen must not be findable.
             raw = conn.execute(base).all()
-        elif not words and not themes and pd.Timestamp(start).day == 1:
+        elif not words and not themes and not few and pd.Timestamp(start).day == 1:
             # Count from the FFT summary, and read only the newest months that hold the ``limit`` newest comments.
             matching, since = _comment_months_needed(conn, allowed, start, end, ratings, limit)
             raw = conn.execute(base.where(m.FFTResponse.response_date >= since).limit(limit)).all() if matching else []
