@@ -401,3 +401,23 @@ def test_an_fft_import_re_judges_the_fft_measures_and_leaves_the_others(empty_en
         fft = conn.execute(select(func.min(m.MeasureValue.refresh_id)).where(
             m.MeasureValue.indicator_code == "FFT_POSITIVE")).scalar_one()
     assert kept == first and fft > first  # the FFT measures were worked out again, the others kept
+
+
+def test_a_gp_patient_survey_item_on_3_respondents_is_not_shown(empty_engine, config):
+    """thresholds.gpps_suppression_min was never read: GP Patient Survey items on 3 respondents showed as 100%."""
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P", "Z2": "P", "Z3": "P"})
+        _values(conn, batch, ids["Z1"], "GPPS_PHONE", [(MONTHS[-1], 3, 3)])
+        _values(conn, batch, ids["Z2"], "GPPS_PHONE", [(MONTHS[-1], 40, 60)])
+        _values(conn, batch, ids["Z3"], "GPPS_PHONE", [(MONTHS[-1], 50, 80)])
+    refresh(empty_engine, config)
+    assert config.thresholds.gpps_suppression_min == 10
+    tiny = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(practice_codes=("Z1",)), codes=["GPPS_PHONE"])
+    assert tiny["GPPS_PHONE"].suppressed and tiny["GPPS_PHONE"].latest_value is None
+    assert "fewer than 10" in tiny["GPPS_PHONE"].judgement_text
+    # the next smallest practice is hidden too, so the federation figure does not give Z1 away
+    z2 = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(practice_codes=("Z2",)), codes=["GPPS_PHONE"])
+    assert z2["GPPS_PHONE"].suppressed
+    fed = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["GPPS_PHONE"])["GPPS_PHONE"]
+    assert fed.denominator == 143 and not fed.suppressed

@@ -236,8 +236,8 @@ def _values(conn: Connection, config: FederationConfig, ctx: Context, codes: lis
     fft_codes = [i.code for i in config.indicators if i.suppression == "fft" and (codes is None or i.code in codes)]
     if fft_codes:
         counts = ctx.fft_counts()
-        codes = dict(zip(practices["practice_id"], practices["code"]))
-        fft = pd.DataFrame({"practice_code": counts["practice_id"].map(codes), "period_start":
+        code_of = dict(zip(practices["practice_id"], practices["code"]))
+        fft = pd.DataFrame({"practice_code": counts["practice_id"].map(code_of), "period_start":
                             pd.to_datetime(counts["month"]), "count": counts["total"].astype(float)}).dropna()
         rule = compute.suppression(_basis(fft, ar), ar, config.thresholds.suppression_min)
         hidden.update({c: rule for c in fft_codes})
