@@ -43,6 +43,10 @@ if st.query_params.get("indicator") != code:
 ind = by_code[code]
 unit = ind.unit
 as_at = calc.as_at(state.database(), filters)
+if as_at is None:
+    st.info("No figures yet for any practice, so nothing to compare: import the practices' data first.",
+            icon=":material/info:")
+    st.stop()
 rows, fed = _compare(viewer, code, as_at)
 
 if rows.empty:

@@ -119,9 +119,10 @@ if chart_notes.may_note(viewer, single) and months:
                     st.error(f"The note was not added: {plain(str(exc))}.", icon=":material/error:")
                 else:
                     charts.chart_notes.clear()
+                    views.spc_chart.clear()  # the aims page's charts draw the note too
                     if note_rebase:
-                        st.cache_data.clear()  # every figure of the store may have changed
-                        st.cache_resource.clear()
+                        st.cache_data.clear()  # the store's judgements of this measure changed
+                        views.matrix_chart.clear()
                     st.session_state["quality_note_flash"] = (
                         f"Note added at {note_month:%B %Y}."
                         + (f" The limits of {ind.name} now restart from {note_month:%B %Y}: the measure store was "

@@ -20,7 +20,7 @@ from data_layer.governance import actions as act
 from data_layer.governance import completeness, notes
 from data_layer.scope import Viewer
 from tests.conftest import ROOT
-from tests.test_pages_board import BOARD, LEAD, VIEWER, everything_shown, open_page
+from tests.test_pages_board import BOARD, LEAD, VIEWER, everything_shown, open_page, practices_only  # noqa: F401
 
 ADMIN = Viewer("admin@demo.invalid", "admin", name="Test administrator")
 LATE = "Z90011"  # Foxglove Health Centre: has sent no FFT for its last three months
@@ -210,3 +210,16 @@ def test_the_sidebar_group_filter_is_kept_in_the_url_and_changes_the_figures(gov
 
     linked = open_page(monkeypatch, BOARD, "pages/overview.py", {"group": group.id})  # a copied link opens it
     assert linked.selectbox(key="f_group").value == group.id
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Empty states: a federation that has imported only its practice list
+# --------------------------------------------------------------------------------------------------------------------
+def test_compare_and_completeness_say_why_there_is_nothing_to_show(practices_only, monkeypatch):
+    at = open_page(monkeypatch, BOARD, "pages/compare.py")
+    assert any("nothing to compare" in i.value for i in at.info), [i.value for i in at.info]
+    at = open_page(monkeypatch, ADMIN, "pages/completeness.py")
+    assert any(w.value.startswith("2 practices have not sent ") for w in at.warning)
+    late = next(d.value for d in at.dataframe if "Months behind" in d.value.columns)
+    assert set(late["Latest month received"]) == {"Nothing received"}  # never a zero
+    assert set(late["Months behind"]) == {"Not received"}
