@@ -80,8 +80,8 @@ st.plotly_chart(charts.spc_figure(res, height=400, notes=series_notes), width="s
 st.markdown(views.md(charts.spc_caption(chart)))
 restarts = sorted(set(series_notes.loc[series_notes["rebase"], "month"]))
 if restarts:
-    st.caption("Limits recalculated from " + ", ".join(f"{d:%B %Y}" for d in restarts)
-               + " (rebase notes): every view, download and pack judges this series from the same limits.")
+    st.caption(f"Limits recalculated from {restarts[-1]:%B %Y} (rebase note): every view, download and pack judges "
+               "this series from the same stored limits.")
 if not series_notes.empty:
     st.markdown("**Notes on this chart**")
     st.dataframe(charts.notes_table(series_notes), hide_index=True, width="stretch")
@@ -214,7 +214,7 @@ with st.expander("How is this calculated", icon=":material/calculate:", expanded
         facts["Last import that fed it"] = (f"{r['file_name']} ({r['kind']}), {pd.Timestamp(r['imported_at']):%d %B %Y %H:%M}"
                                             f" by {r['imported_by']}")
         facts["Months held"] = f"{month_label(r['first_period'])} to {month_label(r['last_period'])} ({int(r['rows']):,} practice-months)"
-    facts["Limits recalculated from"] = (", ".join(f"{d:%B %Y}" for d in restarts) + " (rebase notes)" if restarts
+    facts["Limits recalculated from"] = (f"{restarts[-1]:%B %Y} (rebase note; the latest restart counts)" if restarts
                                          else "Not recalculated: one set of limits over the window")
     facts["Notes on this chart"] = ("; ".join(f"{pd.Timestamp(n.month):%B %Y}: {n.text}"
                                               + (" (limits restart)" if n.rebase else "")

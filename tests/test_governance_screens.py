@@ -129,7 +129,7 @@ def test_a_note_shows_on_the_chart_and_a_rebase_note_from_the_page_recalculates_
     assert any("Note added at July 2025" in s.value and "measure store was recalculated" in s.value
                for s in at.success)
     assert "Common cause" in at.metric[3].value  # judged from the new limits: the new level is the usual
-    assert any("Limits recalculated from July 2025 (rebase notes)" in c.value for c in at.caption)
+    assert any("Limits recalculated from July 2025 (rebase note)" in c.value for c in at.caption)
     texts = [a.get("text", "") for a in _spc_spec(at)["layout"].get("annotations", [])]
     assert "Limits restart: Diabetes recall started" in texts
 
