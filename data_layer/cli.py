@@ -208,6 +208,15 @@ COMMANDS["actions"] = register_actions
 COMMANDS["notes"] = register_notes
 
 
+def _register_digest(sub) -> None:
+    from .governance.digest import register
+
+    register(sub)
+
+
+COMMANDS["digest"] = _register_digest
+
+
 def cmd_refresh(args) -> int:
     from .measures import refresh as measures
 
