@@ -19,6 +19,7 @@ from data_layer.cli import main
 from data_layer.db import get_engine
 from data_layer.governance import actions as act
 from data_layer.governance import digest
+from data_layer.measures import store
 from data_layer.users import find_viewer
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
@@ -212,6 +213,9 @@ def test_period_end_chooses_the_month_and_a_bad_one_exits_2(demo_url, demo_engin
     later = latest + pd.DateOffset(months=2)
     code, out, err = run(capsys, "digest", "send", "--dry-run", "--period-end", f"{later:%Y-%m}")
     assert code == 2 and f"no figures for {later:%B %Y}" in err and f"latest month is {latest:%B %Y}" in err
+    before = pd.Timestamp(min(store.months(demo_engine))) - pd.DateOffset(months=1)
+    code, out, err = run(capsys, "digest", "send", "--dry-run", "--period-end", f"{before:%Y-%m}")
+    assert code == 2 and f"no figures for {before:%B %Y}" in err and "the figures start in" in err
 
 
 def test_a_real_send_without_smtp_settings_exits_2(demo_url, demo_engine, monkeypatch, capsys):
@@ -233,6 +237,9 @@ def test_send_delivers_each_active_user_their_digest_and_audits_it(fed_url, conf
     lead_action = raise_overdue(engine, config, "lead@demo.invalid", "Recall the lapsed safeguarding staff",
                                 LEAD_PRACTICE, days_late=10)
     board_action = raise_overdue(engine, config, "board@demo.invalid", "Agree the phone access plan", None, 3)
+    soon = date.today() + timedelta(days=5)
+    act.add_action(engine, find_viewer(engine, "board@demo.invalid"), config, title="Review the recall letters",
+                   owner_email="lead@demo.invalid", due_on=soon, practice_code=LEAD_PRACTICE)
     with engine.begin() as conn:  # a user who has left: no digest
         conn.execute(update(m.User).where(m.User.email == "admin@demo.invalid").values(active=False))
     inbox = Inbox()
@@ -256,6 +263,9 @@ def test_send_delivers_each_active_user_their_digest_and_audits_it(fed_url, conf
     lead, board = inbox.body("lead@demo.invalid"), inbox.body("board@demo.invalid")
     assert f"Action {lead_action}: Recall the lapsed safeguarding staff" in lead and "10 days overdue" in lead
     assert "Your overdue actions (1)" in lead
+    assert f"Review the recall letters (due {soon.day} {soon:%B %Y}, in 5 days" in lead  # due soon, listed apart
+    assert lead.index("Your overdue actions") < lead.index("Recall the lapsed") < lead.index("due in the next")
+    assert lead.index("due in the next") < lead.index("Review the recall letters")
     assert f"Action {board_action}: Agree the phone access plan" in board and "3 days overdue" in board
     # only their own: the board reads every action but is sent only those it owns
     assert "Recall the lapsed safeguarding staff" not in board

@@ -38,6 +38,7 @@ from .. import models as m
 from .. import training
 from .. import views
 from ..config import FederationConfig
+from ..measures import store
 from ..scope import ROLE_LABELS, Viewer
 from . import actions as act
 
@@ -145,13 +146,17 @@ def month_words(d: date) -> str:
 
 def check_period(engine: Engine, period_end: date | None) -> date:
     """The month the digest is as at; DigestError when the database has no figures, or none for that month yet."""
-    latest = calc.latest_period(engine)
-    if latest is None:
+    held = store.months(engine)  # the months the measure store has judged the federation for
+    if not held:
         raise DigestError("the database holds no figures yet, so there is nothing to write a digest about "
                           "(import data first)")
+    first, latest = held[0], held[-1]
     if period_end is not None and pd.Timestamp(period_end) > pd.Timestamp(latest):
         raise DigestError(f"--period-end {period_end:%Y-%m}: there are no figures for {month_words(period_end)} "
                           f"yet; the latest month is {month_words(latest)} ({latest:%Y-%m})")
+    if period_end is not None and pd.Timestamp(period_end) < pd.Timestamp(first):
+        raise DigestError(f"--period-end {period_end:%Y-%m}: there are no figures for {month_words(period_end)}; "
+                          f"the figures start in {month_words(first)} ({first:%Y-%m})")
     return calc.as_at(engine, calc.Filters(period_end=period_end))
 
 
@@ -243,8 +248,9 @@ def _action_line(r: dict, today: date) -> str:
     if r.get("indicator_code"):
         where.append(f"measure {r['indicator_code']}")
     days = (r["due_on"] - today).days
-    when = (f"due {r['due_on']:%d %B %Y}, {-days} day{'s' if days != -1 else ''} overdue" if days < 0
-            else f"due {r['due_on']:%d %B %Y}" + (" (today)" if days == 0 else f" (in {days} day{'s' * (days != 1)})"))
+    due = f"due {r['due_on'].day} {r['due_on']:%B %Y}"
+    when = (f"{due}, {-days} day{'s' if days != -1 else ''} overdue" if days < 0
+            else f"{due}, " + ("today" if days == 0 else f"in {days} day{'s' * (days != 1)}"))
     return (f"- Action {r['id']}: {r['title']} ({when}; {r['status_label'].lower()}"
             + (f"; {', '.join(where)}" if where else "") + ")")
 
