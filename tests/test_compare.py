@@ -47,7 +47,8 @@ def test_groups_side_by_side_with_intervals_funnel_and_words(grouped):
     last = len(MONTHS) - 1
     assert by.loc["North", "numerator"] == 3 * (900 + last % 3) and by.loc["North", "denominator"] == 3000
     lo, hi = wilson_interval(by.loc["North", "numerator"], 3000, 0.95)
-    assert by.loc["North", "lower_ci"] == pytest.approx(lo * 100) and by.loc["North", "upper_ci"] == pytest.approx(hi * 100)
+    assert by.loc["North", "lower_ci"] == pytest.approx(lo * 100)
+    assert by.loc["North", "upper_ci"] == pytest.approx(hi * 100)
     assert by.loc["Mixed", "denominator"] == 2000  # Σ over its two practices, not an average of percentages
 
     # the federation's stored figure is the funnel's centre: 90% is better, 50% worse, the mixed group within it

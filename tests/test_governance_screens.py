@@ -113,7 +113,8 @@ def _spc_spec(at) -> dict:
 
 def test_a_note_shows_on_the_chart_and_a_rebase_note_from_the_page_recalculates_the_limits(gov_demo, config,
                                                                                           monkeypatch):
-    notes.add_note(gov_demo, BOARD, config, indicator_code="DM_HBA1C", month="2025-03", text="New <b>recall</b> letters")
+    notes.add_note(gov_demo, BOARD, config, indicator_code="DM_HBA1C", month="2025-03",
+                   text="New <b>recall</b> letters")
     at = open_page(monkeypatch, BOARD, "pages/quality.py", {"indicator": "DM_HBA1C"})
     texts = [a.get("text", "") for a in _spc_spec(at)["layout"].get("annotations", [])]
     assert "New &lt;b&gt;recall&lt;/b&gt; letters" in texts  # at its month, as text (never markup)

@@ -175,7 +175,8 @@ def spc_caption(result: KPIResult, rules: bool = True) -> str:
         assurance = f"{ASSURANCE_SYMBOLS.get(s.assurance, '')} {s.assurance_text}".strip()
         if s.assurance in ("pass", "fail") and s.variation != "common_cause":
             # the limits span the old and the new process: the assurance icon describes neither on its own
-            assurance += " (judged on limits that span a change: recalculate them from the change to judge the new level)"
+            assurance += (" (judged on limits that span a change: a rebase note at the change recalculates them, "
+                          "to judge the new level)")
         parts.append(assurance + ".")
     n_special = int(s.points["special_cause"].sum())
     parts.append(f"{s.n_points} points; {n_special} special-cause point{'s' if n_special != 1 else ''}.")

@@ -89,7 +89,8 @@ def _to_url() -> None:
         params["end"] = st.session_state["f_end"]
     if st.session_state.get("f_months") and st.session_state["f_months"] != 36:
         params["months"] = str(st.session_state["f_months"])
-    current = {k: st.query_params.get(k) for k in ("practice", "pcn", "group", "end", "months") if st.query_params.get(k)}
+    current = {k: st.query_params.get(k) for k in ("practice", "pcn", "group", "end", "months")
+               if st.query_params.get(k)}
     if current != params:
         # only the filter keys: pages keep their own keys in the URL too (e.g. ?indicator=, ?profile=)
         for k in ("practice", "pcn", "group", "end", "months"):
