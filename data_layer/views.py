@@ -9,28 +9,25 @@ may see people for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine
 
 from . import engine as calc
-from . import models as m
-from .analytics import (
-    RAG_SYMBOLS,
-    VARIATION_SYMBOLS,
-    compare_with_benchmark,
-    funnel_position,
-    spc,
-    wilson_interval,
-)
+from .analytics import RAG_SYMBOLS, VARIATION_SYMBOLS
 from .config import FederationConfig
-from .db import tuples
+# The funnel, special-cause runs, rebased limits and import batches live in funnels; a practice's complaints and
+# significant events in practice_logs (issue 10: no file over ~500 lines). Re-exported: ``views.<name>`` still works.
+from .funnels import FUNNEL_COLUMNS, indicator_funnel, last_batches, rebased, special_cause_runs
 from .measures import store
 from .policy import status
-from .privacy import redact_for
+from .practice_logs import (
+    complaints_list,
+    practice_complaints,
+    significant_events_list,
+    significant_events_summary,
+)
 from .scope import AccessDenied, Viewer
 
 COMPARISON_SYMBOLS = {"better": "▲", "worse": "▼", "similar": "●", "higher": "▲", "lower": "▼",
@@ -359,270 +356,9 @@ def aim_summary(config: FederationConfig, aim_id: str, results: dict[str, calc.K
     return " ".join(parts)
 
 
-def special_cause_runs(result: calc.KPIResult) -> pd.DataFrame:
-    """The special-cause points of a measure's SPC chart grouped into runs of consecutive months of the same kind,
-    each in words: when, how many points, improvement / concern / neutral, and which rules fired."""
-    cols = ["from", "to", "points", "kind", "rules", "words"]
-    s = result.spc
-    if s is None or s.points.empty or not s.points["special_cause"].any():
-        return pd.DataFrame(columns=cols)
-    p = s.points.reset_index(names="period")
-    p["kind"] = np.where(p["special_cause"], p["point_type"].astype("str") + "|" + p["side"].astype("str"), "")
-    p["run"] = (p["kind"] != p["kind"].shift()).cumsum()
-    rows = []
-    unit = result.indicator.unit
-    for _, g in p[p["special_cause"]].groupby("run", sort=True):
-        point_type, side = g["kind"].iloc[0].split("|")
-        rules = list(dict.fromkeys(r for rs in g["rules"] for r in str(rs).split("; ") if r))
-        first, last = pd.Timestamp(g["period"].iloc[0]), pd.Timestamp(g["period"].iloc[-1])
-        when = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"
-        kind = {"improvement": "Improvement", "concern": "Concern"}.get(point_type, "Unusual, no preferred direction")
-        level = "high" if side == "high" else "low"
-        rows.append({
-            "from": first.date(), "to": last.date(), "points": len(g), "kind": kind, "rules": "; ".join(rules),
-            "words": f"{kind} ({level}), {when}: {len(g)} point{'s' if len(g) != 1 else ''} from "
-                     f"{calc.format_value(float(g['value'].min()), unit)} to "
-                     f"{calc.format_value(float(g['value'].max()), unit)}; {_rules_in_words(rules, s.run_length)}.",
-        })
-    return pd.DataFrame(rows, columns=cols)
-
-
-def rebased(result: calc.KPIResult, config: FederationConfig, start: date) -> calc.KPIResult:
-    """The same result with the control limits recalculated from ``start`` (a known change, such as a new recall
-    system): one set of limits before, another from then on, as Making Data Count allows. Only the chart changes;
-    the latest value, RAG and everything else stay as ``engine.evaluate`` gave them."""
-    values = result.series.set_index("period_start")["value"].dropna()
-    if values.empty:
-        return result
-    pos = int((values.index < pd.Timestamp(start)).sum())
-    if pos <= 0 or pos >= len(values):
-        return result
-    new_spc = spc(values, result.indicator.direction, result.target, run_length=config.thresholds.spc_run_length,
-                  rebase_at=[pos])
-    return replace(result, spc=new_spc)
-
-
-def _rules_in_words(rules: list[str], run_length: int) -> str:
-    words = {
-        "outside limits": "outside the process limits",
-        "shift": f"a shift of {run_length} or more points on one side of the mean",
-        "trend": f"a trend of {run_length} points rising or falling",
-        "2 of 3 near limits": "2 of 3 points close to a limit",
-    }
-    return ", ".join(words.get(r, r) for r in rules)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Funnel: one measure, every practice, latest month
-# ---------------------------------------------------------------------------------------------------------------
-FUNNEL_COLUMNS = ["practice_code", "label", "period_start", "numerator", "denominator", "value", "lower_ci",
-                  "upper_ci", "lower_ci_998", "upper_ci_998", "comparison", "position_95", "position",
-                  "suppressed", "highlight", "note"]
-
-
-def indicator_funnel(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters, code: str,
-                     period: date | None = None, span_months: int = 1
-                     ) -> tuple[pd.DataFrame, float | None, date | None]:
-    """The practices compared for one measure: value, Wilson 95% and 99.8% intervals, better / similar / worse than
-    the pooled value, and where each sits on the funnel (95% and 99.8%).
-
-    Over one month (default: the latest month with data up to the chosen period end), or over ``span_months`` months
-    ending then: each practice's Σnumerator / Σdenominator over those months, which suits measures with few cases a
-    month (complaints, significant events). Practices are those of the PCN filter (all when none); the practice
-    filter only highlights, because a funnel of one practice compares nothing.
-
-    Everything comes from the measure store: the pooled value is the PCN's or federation's stored figure over the
-    same months, and a practice the store hides stays hidden (its row says why, and no count of it is shown).
-    Returns (rows, pooled value in the measure's unit, last month).
-    """
-    ind = config.indicator(code)
-    scope = calc.resolve_practices(engine, viewer, calc.Filters(pcn=filters.pcn))
-    plist = calc.practices(engine, viewer, config)
-    names = dict(zip(plist["code"], plist["display_name"]))
-    end = period or calc.as_at(engine, filters)
-    if not scope or end is None:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
-    start = (pd.Timestamp(end) - pd.DateOffset(months=max(span_months, 1) - 1 + 24)).date()
-    data = calc.indicator_by_practice(engine, [code], scope, start, end)
-    data = data[(data["denominator"] > 0) | data["suppressed"]]
-    if data.empty:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
-    when = data["period_start"].max()
-    first = when - pd.DateOffset(months=max(span_months, 1) - 1)
-    span = data[(data["period_start"] >= first) & (data["period_start"] <= when)]
-    hidden = span.groupby("practice_code")["suppressed"].any()
-    reasons = span.dropna(subset=["suppression_reason"]).groupby("practice_code")["suppression_reason"].first()
-    d = span.groupby("practice_code", as_index=False)[["numerator", "denominator"]].sum(min_count=1)
-    d["suppressed"] = d["practice_code"].map(hidden).fillna(False).astype(bool)
-    d.loc[d["suppressed"], ["numerator", "denominator"]] = np.nan
-    d["period_start"] = when
-    parent = ("pcn", filters.pcn) if filters.pcn else ("federation", "ALL")
-    pooled_rows = store.values(engine, parent[0], [parent[1]], [code], first.date(), when.date())
-    pooled_rows = pooled_rows[pooled_rows["denominator"] > 0]
-    if pooled_rows.empty:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
-    pooled_p = float(pooled_rows["numerator"].sum() / pooled_rows["denominator"].sum())
-    scale = ind.multiplier
-    lo95, hi95 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.95)
-    lo998, hi998 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.998)
-    d["value"] = d["numerator"] / d["denominator"] * scale
-    d["lower_ci"], d["upper_ci"] = lo95 * scale, hi95 * scale
-    d["lower_ci_998"], d["upper_ci_998"] = lo998 * scale, hi998 * scale
-    d["comparison"] = compare_with_benchmark(d["lower_ci"], d["upper_ci"], pooled_p * scale, ind.direction)
-    pos998 = funnel_position(d["numerator"], d["denominator"], pooled_p, 0.998)
-    pos95 = funnel_position(d["numerator"], d["denominator"], pooled_p, 0.95)
-    d["position"] = _by_direction(pos998, ind.direction)
-    d["position_95"] = _by_direction(pos95, ind.direction)
-    d["label"] = d["practice_code"].map(names).fillna(d["practice_code"]).astype("str")
-    d["highlight"] = d["practice_code"].isin(filters.practice_codes)
-    d["note"] = ""
-    small = d["suppressed"]
-    d.loc[small, ["comparison", "position", "position_95"]] = "not compared"
-    d.loc[small, "note"] = "Not shown: " + d.loc[small, "practice_code"].map(reasons).fillna("too few responses")
-    d = d.sort_values("label", kind="mergesort")
-    return d[FUNNEL_COLUMNS].reset_index(drop=True), pooled_p * scale, when.date()
-
-
-def _by_direction(position, direction: str) -> np.ndarray:
-    """Funnel above / below in the measure's own words: better / worse when a direction is set."""
-    pos = np.asarray(position, dtype=object)
-    if direction == "higher":
-        mapping = {"above": "better", "below": "worse"}
-    elif direction == "lower":
-        mapping = {"above": "worse", "below": "better"}
-    else:
-        mapping = {}
-    return np.array([mapping.get(p, p) for p in pos], dtype=object)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Where a number came from
-# ---------------------------------------------------------------------------------------------------------------
-def last_batches(engine: Engine, codes: list[str] | None = None) -> pd.DataFrame:
-    """Per measure: the newest import batch that wrote any of its values, with its file, time and who imported it,
-    and the months the measure covers."""
-    stmt = (select(m.IndicatorValue.indicator_code, func.max(m.IndicatorValue.batch_id).label("batch_id"),
-                   func.min(m.IndicatorValue.period_start), func.max(m.IndicatorValue.period_start),
-                   func.count().label("rows"))
-            .group_by(m.IndicatorValue.indicator_code))
-    if codes:
-        stmt = stmt.where(m.IndicatorValue.indicator_code.in_(list(codes)))
-    with engine.connect() as conn:
-        per = pd.DataFrame(tuples(conn.execute(stmt)),
-                           columns=["indicator_code", "batch_id", "first_period", "last_period", "rows"])
-        ids = [int(b) for b in per["batch_id"].dropna().unique()]
-        batches = pd.DataFrame(
-            conn.execute(select(m.ImportBatch.id, m.ImportBatch.kind, m.ImportBatch.file_name,
-                                m.ImportBatch.imported_at, m.ImportBatch.imported_by)
-                         .where(m.ImportBatch.id.in_(ids))).all() if ids else [],
-            columns=["batch_id", "kind", "file_name", "imported_at", "imported_by"])
-    out = per.merge(batches, on="batch_id", how="left")
-    for c in ("first_period", "last_period"):
-        out[c] = pd.to_datetime(out[c]).dt.date
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# A practice's complaints and significant events
-# ---------------------------------------------------------------------------------------------------------------
-def _practice_id(conn, code: str) -> int | None:
-    return conn.execute(select(m.Practice.id).where(m.Practice.code == code)).scalar_one_or_none()
-
-
-def _window_12m(engine: Engine, filters: calc.Filters) -> tuple[date, date]:
-    end = filters.period_end or calc.latest_period(engine) or date.today()
-    end_ts = pd.Timestamp(end) + pd.offsets.MonthEnd(0)
-    start_ts = (pd.Timestamp(end).replace(day=1) - pd.DateOffset(months=11))
-    return start_ts.date(), end_ts.date()
-
-
-def practice_complaints(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
-                        practice_code: str) -> dict:
-    """Complaints received by one practice over the 12 months to the chosen period end: received, still open, the
-    median working days to acknowledge and to resolve, and counts by category (aggregates: every role). One
-    calculation with the feedback page and the packs: ``feedback.complaints_summary`` for that practice."""
-    from . import feedback as fb  # feedback reads the engine, not the views
-
-    start, end = _window_12m(engine, filters)
-    one = calc.Filters(practice_codes=(practice_code,), period_end=end.replace(day=1), months=12)
-    summary = fb.complaints_summary(engine, config, viewer, one)
-    row = summary[summary["practice_code"] == practice_code]
-    out = {"start": start, "end": end, "count": 0, "open": 0, "median_ack_days": None, "median_resolve_days": None,
-           "by_category": pd.DataFrame(columns=["Category", "Complaints"])}
-    if row.empty or int(row["received"].iloc[0]) == 0:
-        return out
-    r = row.iloc[0]
-    cats = fb.complaints_by_category(engine, config, viewer, one)
-    out.update(count=int(r["received"]), open=int(r["open"]),
-               median_ack_days=None if pd.isna(r["median_days_to_ack"]) else float(r["median_days_to_ack"]),
-               median_resolve_days=None if pd.isna(r["median_days_to_resolve"]) else float(r["median_days_to_resolve"]),
-               by_category=cats.rename(columns={"category": "Category", "received": "Complaints"})[
-                   ["Category", "Complaints"]].reset_index(drop=True))
-    return out
-
-
-def significant_events_summary(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str) -> dict:
-    """Significant events at one practice over the 12 months to the chosen period end: count, by category, and how
-    many have their learning recorded (aggregates: every role)."""
-    start, end = _window_12m(engine, filters)
-    has_learning = func.coalesce(func.length(func.trim(m.SignificantEvent.learning)), 0) > 0
-    with engine.connect() as conn:
-        pid = _practice_id(conn, practice_code)
-        rows = conn.execute(
-            select(m.SignificantEvent.category, func.count(), func.sum(case((has_learning, 1), else_=0)))
-            .where(m.SignificantEvent.practice_id == pid, m.SignificantEvent.event_date >= start,
-                   m.SignificantEvent.event_date <= end)
-            .group_by(m.SignificantEvent.category)
-        ).all() if pid is not None else []
-    df = pd.DataFrame(rows, columns=["Category", "Events", "With learning recorded"])
-    df["Events"] = pd.to_numeric(df["Events"]).astype(int)
-    df["With learning recorded"] = pd.to_numeric(df["With learning recorded"]).fillna(0).astype(int)
-    df = df.sort_values(["Events", "Category"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
-    total = int(df["Events"].sum())
-    learned = int(df["With learning recorded"].sum())
-    return {"start": start, "end": end, "count": total, "with_learning": learned, "by_category": df}
-
-
-def complaints_list(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str) -> pd.DataFrame:
-    """Complaint details (person-level: summaries can identify people) for one practice over 12 months. Refused
-    unless the viewer may see people at that practice; summaries redacted for everyone but admins."""
-    viewer.require_people([practice_code])
-    start, end = _window_12m(engine, filters)
-    with engine.connect() as conn:
-        pid = _practice_id(conn, practice_code)
-        rows = conn.execute(
-            select(m.Complaint.reference, m.Complaint.received_on, m.Complaint.category, m.Complaint.acknowledged_on,
-                   m.Complaint.resolved_on, m.Complaint.outcome, m.Complaint.summary)
-            .where(m.Complaint.practice_id == pid, m.Complaint.received_on >= start, m.Complaint.received_on <= end)
-            .order_by(m.Complaint.received_on.desc())
-        ).all() if pid is not None else []
-    df = pd.DataFrame(rows, columns=["Reference", "Received", "Category", "Acknowledged", "Resolved", "Outcome",
-                                     "Summary"])
-    df["Summary"] = [redact_for(viewer, s) for s in df["Summary"]]
-    return df
-
-
-def significant_events_list(engine: Engine, viewer: Viewer, filters: calc.Filters, practice_code: str
-                            ) -> pd.DataFrame:
-    """Significant event details for one practice over 12 months (person-level; refused otherwise)."""
-    viewer.require_people([practice_code])
-    start, end = _window_12m(engine, filters)
-    with engine.connect() as conn:
-        pid = _practice_id(conn, practice_code)
-        rows = conn.execute(
-            select(m.SignificantEvent.reference, m.SignificantEvent.event_date, m.SignificantEvent.category,
-                   m.SignificantEvent.learning)
-            .where(m.SignificantEvent.practice_id == pid, m.SignificantEvent.event_date >= start,
-                   m.SignificantEvent.event_date <= end)
-            .order_by(m.SignificantEvent.event_date.desc())
-        ).all() if pid is not None else []
-    df = pd.DataFrame(rows, columns=["Reference", "Date", "Category", "Learning"])
-    df["Learning"] = [redact_for(viewer, s) for s in df["Learning"]]
-    return df
-
-
 __all__ = [
     "AccessDenied", "COMPARISON_SYMBOLS", "COMPARISON_WORDS", "kpi_codes", "practice_results",
     "practice_matrix", "cell_text", "attention_items", "aim_summary", "special_cause_runs", "rebased", "indicator_funnel", "last_batches",
-    "practice_complaints", "significant_events_summary", "complaints_list", "significant_events_list",
+    "FUNNEL_COLUMNS", "practice_complaints", "significant_events_summary", "complaints_list",
+    "significant_events_list",
 ]
