@@ -289,9 +289,12 @@ def start_streamlit(database_url: str, port: int, ttl: int | None, logdir: Path)
     if ttl is not None:
         env["FEDERATION_CACHE_TTL"] = str(ttl)
     log = open(logdir / f"streamlit-{port}.log", "w")
+    # No file watcher: others edit this working tree while the benchmark runs, and each server should run the code
+    # it started with for the whole run (as a deployed server does) rather than reload modules between rounds.
     return subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -466,17 +469,29 @@ async def run(args, stack: Stack) -> dict:
             warm_errors: list[str] = []
             t = time.perf_counter()
 
+            first: dict[str, list[str]] = {}
+
             async def warm_one(target: str) -> None:
+                # The first session a server ever has, on its own: Streamlit gives the demo picker another widget id
+                # on a server's very first script run than on every later one, so that person's next run falls back
+                # to the picker's first option (Administrator). Reported here, and kept out of the role warm-ups.
+                port = target.rsplit(":", 1)[1]
+                first[port] = []
+                await person(target, "board", ["overview"], args.timeout, recorder("first", []), first[port],
+                             label=port, use_cookie=False)
                 for role in roles:
                     await person(target, role, pages, args.timeout, recorder("warm-up", warm, say=True),
                                  warm_errors, label=target.rsplit(":", 1)[1], use_cookie=False)
 
             await asyncio.wait_for(asyncio.gather(*[warm_one(t_) for t_ in targets]),
                                    timeout=max(60.0, deadline - time.time()))
+            for port, errs in first.items():
+                print(f"  the first session after server :{port} started kept its person: "
+                      + ("yes" if not errs else f"NO ({'; '.join(errs)[:300]})"), flush=True)
             for e in warm_errors[:8]:
                 print("   warm-up error:", e)
             rounds.append({"round": "warm-up", "wall_s": time.perf_counter() - t, "errors": warm_errors,
-                           "rss_mb": stack.rss(), "samples": warm})
+                           "first_session_after_start_errors": first, "rss_mb": stack.rss(), "samples": warm})
 
         for r in range(1, args.rounds + 1):
             if time.time() > deadline:
@@ -499,8 +514,12 @@ async def run(args, stack: Stack) -> dict:
                 def ctl_record(role, step, sec, _into=ctl, _r=r):
                     _into.append({"round": _r, "role": role, "step": step, "seconds": sec})
 
+                from ui.navigation import PAGES
+
+                titles = {p.url_path: p.title for p in PAGES}
                 jobs.append(chromium_session(browser, stack.ws_base.replace("ws://", "http://"), args.control_role,
-                                             pages, args.timeout * 1000, ctl_record, ctl_errors))
+                                             [(p, titles[p]) for p in pages], args.timeout * 1000, ctl_record,
+                                             ctl_errors))
             try:
                 await asyncio.wait_for(asyncio.gather(*jobs), timeout=max(60.0, deadline - time.time() + 60))
             except asyncio.TimeoutError:
