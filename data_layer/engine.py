@@ -99,11 +99,20 @@ def practices(engine: Engine, viewer: Viewer, config: FederationConfig | None = 
     return df
 
 
-def resolve_practices(engine: Engine, viewer: Viewer, filters: Filters) -> tuple[str, ...]:
-    """The practice codes the filters select (all practices when none chosen)."""
+def resolve_practices(engine: Engine, viewer: Viewer, filters: Filters,
+                      config: FederationConfig | None = None) -> tuple[str, ...]:
+    """The practice codes the filters select (all practices when none chosen): a PCN, a group from the config
+    (``config``: the federation's, read from FEDERATION_CONFIG when not given), and/or chosen practices."""
     df = practices(engine, viewer)
     if filters.pcn:
         df = df[df["pcn"] == filters.pcn]
+    if filters.group:
+        if config is None:
+            from .config import load_config
+
+            config = load_config()
+        group = next((g for g in config.groups if g.id == filters.group), None)
+        df = df[df["code"].isin(group.practices if group else ())]
     if filters.practice_codes:
         df = df[df["code"].isin(filters.practice_codes)]
     return tuple(df["code"])
@@ -136,7 +145,7 @@ def available_periods(engine: Engine) -> list[date]:
 def area(engine: Engine, viewer: Viewer, filters: Filters, config: FederationConfig) -> store.Area | None:
     """The area the filters choose (None: the filters match no practice)."""
     if filters.practice_codes or filters.pcn or filters.group:
-        codes = resolve_practices(engine, viewer, filters)
+        codes = resolve_practices(engine, viewer, filters, config)
         if not codes:
             return None
         if filters.practice_codes:
@@ -237,7 +246,7 @@ def practice_kpi_results(engine: Engine, config: FederationConfig, viewer: Viewe
                          ) -> dict[str, KPIResult]:
     """One indicator for every practice the filters select, keyed by practice code: the store's judgement of each
     practice's own series, with the points for its chart (two reads, whatever the number of practices)."""
-    codes = resolve_practices(engine, viewer, filters)
+    codes = resolve_practices(engine, viewer, filters, config)
     when = as_at(engine, filters)
     if not codes or when is None:
         return {}

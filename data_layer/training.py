@@ -104,7 +104,7 @@ def snapshot(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
     as_of = as_of or snapshot_date(engine, filters)
     plist = calc.practices(engine, viewer, config)
     codes = calc.resolve_practices(engine, viewer, filters)
-    if (filters.practice_codes or filters.pcn) and not codes:
+    if (filters.practice_codes or filters.pcn or filters.group) and not codes:
         codes = ()
     elif not codes:
         codes = tuple(plist["code"])
@@ -372,7 +372,7 @@ def practice_signals(engine: Engine, config: FederationConfig, viewer: Viewer, f
     ind = config.indicator(code)
     plist = calc.practices(engine, viewer, config)
     codes = calc.resolve_practices(engine, viewer, filters)
-    if (filters.practice_codes or filters.pcn) and not codes:
+    if (filters.practice_codes or filters.pcn or filters.group) and not codes:
         return pd.DataFrame(columns=cols)
     names = dict(zip(plist["code"], plist["display_name"]))
     rows = []

@@ -44,7 +44,7 @@ def kpi_codes(config: FederationConfig) -> list[str]:
 
 def _selected(engine: Engine, viewer: Viewer, filters: calc.Filters) -> tuple[str, ...]:
     codes = calc.resolve_practices(engine, viewer, filters)
-    if (filters.practice_codes or filters.pcn) and not codes:
+    if (filters.practice_codes or filters.pcn or filters.group) and not codes:
         return ()
     return codes
 
@@ -272,10 +272,10 @@ def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResu
             "indicator_code": code,
             "headline": f"{RAG_SYMBOLS['red']} {ind.name}: {calc.format_value(res.latest_value, ind.unit)} against a "
                         f"target of {calc.format_value(res.target, ind.unit)}",
-            "detail": f"{where}, {_fmt_period(res.latest_period)}: off target by "
-                      f"{calc.format_value(gap, ind.unit).replace(' pts', '')}"
-                      f"{' percentage points' if ind.unit == '%' else ''}. "
-                      f"{res.spc.assurance_text if res.spc is not None else ''}".strip(),
+            "detail": (f"{where}, {_fmt_period(res.latest_period)}: off target by "
+                       + (f"{gap:.1f} percentage points. " if ind.unit == "%" else
+                          f"{calc.format_value(gap, ind.unit)}. ")
+                       + (res.spc.assurance_text if res.spc is not None else "")).strip(),
         })
     if training is not None and not training.empty:
         t = training[training["practice_code"] != "ALL"]

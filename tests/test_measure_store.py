@@ -421,3 +421,15 @@ def test_a_gp_patient_survey_item_on_3_respondents_is_not_shown(empty_engine, co
     assert z2["GPPS_PHONE"].suppressed
     fed = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["GPPS_PHONE"])["GPPS_PHONE"]
     assert fed.denominator == 143 and not fed.suppressed
+
+
+def test_a_group_chosen_in_the_sidebar_narrows_every_practice_view(demo_engine, config):
+    from data_layer import views
+
+    group = config.groups[0]
+    filters = calc.Filters(group=group.id)
+    rows, _ = views.practice_results(demo_engine, config, BOARD, filters)
+    assert set(rows["practice_code"]) == set(group.practices)
+    fed = calc.kpi_results(demo_engine, config, BOARD, filters, codes=["HYP_BP"])["HYP_BP"]
+    stored = store.evaluations(demo_engine, "group", [group.id], calc.latest_period(demo_engine), ["HYP_BP"])
+    assert fed.latest_value == pytest.approx(float(stored["value"].iloc[0]))
