@@ -122,8 +122,9 @@ def may_export(viewer: Viewer) -> bool:
 
 def check_access(viewer: Viewer) -> None:
     if not may_export(viewer):
-        raise AccessDenied(f"{viewer.email} is {ROLE_LABELS.get(viewer.role, viewer.role).lower()}: the board pack "
-                           "covers every practice and is for board members and administrators only")
+        role = ROLE_LABELS.get(viewer.role, viewer.role).lower()
+        raise AccessDenied(f"{viewer.email} is a {role}: the board pack covers every practice and is for board "
+                           "members and administrators only")
 
 
 def months_available(engine: Engine) -> list[date]:

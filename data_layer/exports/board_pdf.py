@@ -32,6 +32,12 @@ class BoardPDF(PackPDF):
         self.set_title(f"Board pack – {pack.federation_name} – {pack.period_words}")
         self.set_subject("The federation board's monthly pack: what needs attention, what changed, aims, "
                          "practices, actions, data completeness, notes and sources")
+        self.landscape = False  # while True, every new page (a table running on) is landscape too
+
+    def add_page(self, orientation="", *args, **kwargs):
+        if not orientation and getattr(self, "landscape", False):
+            orientation = "L"
+        super().add_page(orientation, *args, **kwargs)
 
     def header(self):
         if self.page_no() == 1:
@@ -103,6 +109,7 @@ def _count_words(counts: dict[str, int]) -> str:
 def _section(pdf: BoardPDF, pack: BoardPack, number: int, heading: str, tables: list[Table]) -> None:
     landscape = heading == "Practices by measure"
     if landscape:
+        pdf.landscape = True
         pdf.add_page(orientation="L")
     pdf.chapter(f"{number}. {heading}")
     intro = INTROS.get(heading, "").format(previous=f"{pack.previous:%B %Y}", month=pack.period_words,
@@ -117,6 +124,7 @@ def _section(pdf: BoardPDF, pack: BoardPack, number: int, heading: str, tables: 
             pdf.heading(table.title, level=1, keep=30)
         pdf.table_of(table, title=False, size=6.6 if landscape else 7.2)
     if landscape:
+        pdf.landscape = False
         pdf.add_page(orientation="P")
 
 

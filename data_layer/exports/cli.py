@@ -69,6 +69,46 @@ def cmd_export_inspection(args) -> int:
     return 0
 
 
+def cmd_export_board_pack(args) -> int:
+    """``export board-pack``: the monthly board pack (board members and administrators only)."""
+    from ..cli_common import UsageError
+    from ..config import load_config
+    from ..db import get_engine
+    from ..scope import SYSTEM, AccessDenied
+    from ..users import find_viewer
+    from .board_pack import FORMATS, export_board_pack
+    from .pack_model import NoData
+    from .pdf import FontsMissing
+
+    period_end = _period(args.period_end)
+    engine = get_engine()
+    viewer = SYSTEM
+    if args.actor:
+        viewer = find_viewer(engine, args.actor)
+        if viewer is None:
+            raise UsageError(f"--as {args.actor}: no active user with that email "
+                             "(add one with `python -m data_layer users add EMAIL --role ...`)")
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out {args.out}: that is a folder; give the file to write, e.g. {out / 'board.pdf'}")
+    if not out.parent.exists():
+        raise UsageError(f"--out {args.out}: the folder {out.parent} does not exist")
+    try:
+        result = export_board_pack(engine, load_config(), viewer, args.format, period_end, channel="command line")
+    except NoData as exc:
+        raise UsageError(str(exc)) from exc
+    except AccessDenied as exc:
+        raise UsageError(f"refused: {exc}") from exc
+    except FontsMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out.write_bytes(result.content)
+    print(f"Wrote {out} ({len(result.content) / 1024:,.0f} KB, {FORMATS[args.format][2]}) in {result.seconds:.1f} s: "
+          f"board pack for {result.pack.federation_name}, {result.pack.period_words}. Export recorded in the audit "
+          f"log as {viewer.email}.")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("export", help="export evidence packs (CQC inspection)")
     kinds = p.add_subparsers(dest="export_kind", required=True)
@@ -86,3 +126,13 @@ def register(sub) -> None:
                    help="export as this user (their access applies and the audit log names them); default: the "
                         "system administrator identity")
     q.set_defaults(func=cmd_export_inspection)
+    b = kinds.add_parser("board-pack", help="the monthly board pack (board members and administrators)",
+                         description="Build the monthly board pack for --period-end (default the newest month with "
+                                     "figures), compared with the month before, and write it to --out.")
+    b.add_argument("--format", required=True, choices=["pdf", "xlsx"], help="pdf or xlsx (Excel)")
+    b.add_argument("--period-end", metavar="YYYY-MM", help="the pack's month (default: the newest)")
+    b.add_argument("--out", required=True, metavar="PATH", help="the file to write")
+    b.add_argument("--as", dest="actor", metavar="EMAIL",
+                   help="export as this user (a board member or administrator; the audit log names them); default: "
+                        "the system administrator identity")
+    b.set_defaults(func=cmd_export_board_pack)
