@@ -1,6 +1,6 @@
 """Patient feedback: what patients said in the Friends and Family Test, month by month and practice by practice,
 what they wrote, and how complaints were handled. Comments and complaint details are shown only for the practices
-the viewer may see person-level data for; figures with fewer than 5 responses are never shown."""
+the viewer may see person-level data for; figures on too few responses (federation.toml) are never shown."""
 import pandas as pd
 import streamlit as st
 
