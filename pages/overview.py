@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from data_layer.governance import completeness
+from ui import board_pack as board_pack_ui
 from ui import data, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.format import describe_filters, format_value, month_label
@@ -23,6 +24,18 @@ if data.demo_database():
 
 results = data.kpi_results(viewer, filters)
 card = data.scorecard(viewer, filters)
+
+# --- The monthly board pack (board members and administrators) -----------------------------------------------------
+pack_month = next((r.as_at for r in results.values() if r.as_at), None)
+if board_pack_ui.may_download(viewer) and pack_month is not None:
+    with st.container(border=True, key="board_pack"):
+        st.markdown(f"**Monthly board pack for {month_label(pack_month)}** (every practice, compared with the "
+                    "month before; built when you click, and recorded in the audit log)")
+        for col, (fmt, label, icon) in zip(st.columns(len(board_pack_ui.BUTTONS)), board_pack_ui.BUTTONS):
+            with col:
+                st.download_button(label, board_pack_ui.builder(viewer, pack_month, fmt),
+                                   file_name=board_pack_ui.file_name(pack_month, fmt), mime=board_pack_ui.mime(fmt),
+                                   icon=icon, key=f"board_pack_{fmt}", on_click="ignore", width="stretch")
 
 # --- What needs attention --------------------------------------------------------------------------------------------
 st.subheader("What needs attention")
