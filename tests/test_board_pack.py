@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import io
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pandas as pd
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from data_layer import engine as calc
 from data_layer import models as m
 from data_layer.cli import main as cli_main
 from data_layer.db import get_engine
-from data_layer.exports.board_pack import (CHANGE_NEW_SPECIAL, build_board_pack, export_board_pack)
+from data_layer.exports.board_pack import CHANGE_NEW_SPECIAL, build_board_pack, export_board_pack, render
 from data_layer.exports.pack_model import NoData
 from data_layer.measures import store
 from data_layer.measures.refresh import refresh as refresh_measures
@@ -180,6 +180,32 @@ def test_what_changed_finds_a_special_cause_planted_in_one_month(own, config):
         with own.begin() as conn:  # put the demo back for the other tests
             conn.execute(update(m.IndicatorValue).where(*where).values(numerator=original))
         refresh_measures(own, config)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Actions and notes
+# ---------------------------------------------------------------------------------------------------------------
+def test_an_action_due_before_the_next_meeting_and_a_new_note_are_in_the_pack(own, config):
+    from data_layer.governance import actions, notes
+
+    title, text = "Board pack test: recall patients with raised blood pressure", "Board pack test: new BP clinic"
+    aid = actions.add_action(own, BOARD, config, title=title, owner_email=LEAD.email, practice_code="Z90001",
+                             indicator_code="HYP_BP", due_on=date.today() + timedelta(days=10))
+    nid = notes.add_note(own, BOARD, config, indicator_code="HYP_BP", month=store.latest_month(own), text=text)
+    pack = build_board_pack(own, config, BOARD)
+    due = next(t for t in pack.actions if t.name == "actions_due_before_next").frame
+    assert aid in set(due["ID"]) and title in set(due["Action"])
+    overdue = next(t for t in pack.actions if t.name == "actions_overdue").frame
+    assert aid not in set(overdue["ID"])
+    assert text in set(pack.notes.frame["Note"])
+    pdf_text = _pdf_text(render(pack, "pdf"))
+    assert "Board pack test: recall patients" in pdf_text and text in pdf_text
+    wb = openpyxl.load_workbook(io.BytesIO(render(pack, "xlsx")))
+    ws = wb["Actions due before next"]
+    head = [c.value for c in ws[1]]
+    row = next(dict(zip(head, [c.value for c in r])) for r in ws.iter_rows(min_row=2) if r[0].value == aid)
+    assert row["Action"] == title and hasattr(row["Due"], "year")
+    notes.remove_note(own, BOARD, nid, config)
 
 
 # ---------------------------------------------------------------------------------------------------------------
