@@ -26,6 +26,17 @@ INTROS = {
 }
 
 
+EMPTY = {  # what an empty table says instead
+    "attention": "Nothing needs attention: no special-cause concern, no measure off target, no training lapsing.",
+    "changes": "No new special cause, no target newly met or missed and no more training lapsed than a month before.",
+    "actions_overdue": "No action is overdue.",
+    "actions_due_before_next": "No action is due before the next meeting.",
+    "actions_done_since_last": "No action has been marked done since the last meeting.",
+    "completeness_late": "Every practice has sent every dataset now due.",
+    "notes": "No notes were added to the charts this month.",
+}
+
+
 class BoardPDF(PackPDF):
     def __init__(self, pack: BoardPack):
         super().__init__(pack)  # fonts, margins and the footer are the inspection pack's
@@ -122,6 +133,10 @@ def _section(pdf: BoardPDF, pack: BoardPack, number: int, heading: str, tables: 
         several = len(tables) > 1
         if several:
             pdf.heading(table.title, level=1, keep=30)
+        if table.frame.empty and table.name in EMPTY:
+            pdf.para(EMPTY[table.name], size=8.5, colour=GREY, after=1)
+            pdf.note(table.note)
+            continue
         pdf.table_of(table, title=False, size=6.6 if landscape else 7.2)
     if landscape:
         pdf.landscape = False
