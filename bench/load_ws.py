@@ -284,7 +284,17 @@ def free_ports(count: int) -> list[int]:
     raise SystemExit(f"not {count} free ports in {PORTS.start}-{PORTS.stop - 1}")
 
 
-def start_streamlit(database_url: str, port: int, ttl: int | None, logdir: Path) -> subprocess.Popen:
+def snapshot(rev: str, into: Path) -> Path:
+    """The app's code as committed at ``rev`` (git archive), so others' uncommitted edits in a shared working tree
+    cannot change the code under a running benchmark."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def start_streamlit(database_url: str, port: int, ttl: int | None, logdir: Path, app_root: Path = ROOT
+                    ) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url}
     if ttl is not None:
         env["FEDERATION_CACHE_TTL"] = str(ttl)
@@ -292,10 +302,10 @@ def start_streamlit(database_url: str, port: int, ttl: int | None, logdir: Path)
     # No file watcher: others edit this working tree while the benchmark runs, and each server should run the code
     # it started with for the whole run (as a deployed server does) rather than reload modules between rounds.
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(app_root / "dashboard.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=app_root, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_healthy(base: str, proc: subprocess.Popen | None, seconds: float, what: str) -> None:
@@ -350,6 +360,7 @@ class Stack:
         self.nginx: subprocess.Popen | None = None
         self.folder = Path(tempfile.mkdtemp(prefix="bench-load-ws-"))
         self.ws_base = ""
+        self.code = "a server run by someone else"
 
     def start(self) -> None:
         a = self.args
@@ -363,8 +374,13 @@ class Stack:
         if not Path(NGINX).exists():
             raise SystemExit("nginx is not installed (Debian: apt-get install nginx)")
         *apps, front = free_ports(3)
+        app_root, self.code = ROOT, "the working tree"
+        if a.code != "worktree":
+            rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.code], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+            app_root, self.code = snapshot(rev, self.folder / "code"), f"commit {rev} ({a.code})"
         for port in apps:
-            proc = start_streamlit(a.database_url, port, a.ttl, self.folder)
+            proc = start_streamlit(a.database_url, port, a.ttl, self.folder, app_root)
             self.procs.append(proc)
             self.servers.append((port, proc.pid))
         for port, proc in zip(apps, self.procs):
@@ -378,8 +394,8 @@ class Stack:
         wait_healthy(f"http://127.0.0.1:{front}", self.nginx, 20, "nginx")
         self.ws_base = f"ws://127.0.0.1:{front}"
         print(f"Started streamlit on ports {apps[0]} and {apps[1]} (pids {self.procs[0].pid}, {self.procs[1].pid}) "
-              f"with {redact(a.database_url)}, and nginx on port {front} with {SITE.relative_to(ROOT)}; "
-              f"logs in {self.folder}", flush=True)
+              f"running {self.code} on {redact(a.database_url)}, and nginx on port {front} with "
+              f"{SITE.relative_to(ROOT)}; logs in {self.folder}", flush=True)
 
     def server_ws(self, port: int) -> str:
         return f"ws://127.0.0.1:{port}"
@@ -394,6 +410,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+        shutil.rmtree(self.folder / "code", ignore_errors=True)  # the snapshot; the logs stay
 
     def rss(self) -> dict[int, float]:
         return {port: rss_mb(pid) for port, pid in self.servers}
@@ -630,6 +647,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the database both servers read (it must already hold the demo federation)")
     ap.add_argument("--url", default="", help="ws://127.0.0.1:PORT of a running server instead (no nginx)")
     ap.add_argument("--server-pid", type=int, default=0, help="with --url: its process id, to watch its memory")
+    ap.add_argument("--code", default="worktree",
+                    help="the app code the servers run: 'worktree' (as it is now) or a git revision, e.g. HEAD, "
+                         "exported to a temporary folder (others' edits in a shared tree then cannot reach the run)")
     ap.add_argument("--ttl", type=int, default=None, help="FEDERATION_CACHE_TTL for the servers this script starts")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=5)
@@ -690,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     top = max((v for v in s["peak_rss_mb"].values() if v), default=0)
     print(f"  < 1.5 GB per server         {top:6,.0f} MB       {verdict(t['under_1_5gb_per_server'])}")
     path = write_json(args.out or f"load-ws-{backend_name(args.database_url) if not args.url else 'server'}", {
-        "server": args.url or redact(args.database_url), "nginx_config": str(SITE.relative_to(ROOT)),
+        "server": args.url or redact(args.database_url), "code": stack.code, "nginx_config": str(SITE.relative_to(ROOT)),
         "targets": {"p95_s": TARGET_P95, "errors": 0, "rss_growth_mb": TARGET_GROWTH_MB, "mb_per_page": TARGET_PAGE_MB,
                     "rss_mb": TARGET_RSS_MB},
         "load_average_start": load_start, "summary": summary, "by_step": by_step, "by_role": by_role,

@@ -6,6 +6,7 @@ file is refused with a message that names the key and says what is wrong.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -109,6 +110,24 @@ class Thresholds(Strict):
         return self.lapsing_buckets[-1]
 
 
+class Published(Strict):
+    """Where a catalogue entry's figures are published, so an import maps them without an indicator map: a Fingertips
+    indicator ID, a QOF indicator or register (group code), or a column heading of a known wide table."""
+
+    fingertips_id: str | None = Field(None, pattern=r"^[0-9]{1,9}$")
+    qof_indicator: str | None = Field(None, min_length=2)
+    wide_column: str | None = Field(None, min_length=2)
+
+    @model_validator(mode="after")
+    def _names_a_source(self):
+        if not any((self.fingertips_id, self.qof_indicator, self.wide_column)):
+            raise ValueError("published needs at least one of fingertips_id, qof_indicator or wide_column")
+        return self
+
+
+PUBLISHED_FIELDS = ("fingertips_id", "qof_indicator", "wide_column")
+
+
 class Indicator(Strict):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
     name: str
@@ -116,7 +135,7 @@ class Indicator(Strict):
     description: str
     numerator: str
     denominator: str
-    unit: Literal["%", "per 1,000", "per 10,000", "count", "rate"] = "%"
+    unit: Literal["%", "per 1,000", "per 10,000", "count", "rate", "score"] = "%"
     multiplier: float = Field(100.0, gt=0, description="value = numerator / denominator × multiplier")
     direction: Direction
     key_question: Literal["Safe", "Effective", "Caring", "Responsive", "Well-led"]
@@ -131,6 +150,7 @@ class Indicator(Strict):
     min_denominator: int | None = Field(None, ge=1)  # default thresholds.min_denominator
     spc_window_months: int | None = Field(None, ge=2, le=120)  # default thresholds.spc_window_months
     suppression: Literal["fft", "gpps"] | None = None  # which small-number rule hides counts (thresholds)
+    published: Published | None = None  # its published source: imports map it without an indicator map
 
     @field_validator("derived")
     @classmethod
@@ -321,6 +341,20 @@ class FederationConfig(Strict):
         if dupes:
             raise ValueError(f"indicator codes must be unique; repeated: {', '.join(sorted(dupes))}")
         course_codes = {c.code for c in self.training.courses}
+        published: dict[tuple[str, str], str] = {}
+        for i, ind in enumerate(self.indicators):
+            if ind.published and ind.derived:
+                raise ValueError(f"indicators[{i}] ({ind.code}): a derived indicator is calculated by the dashboard, "
+                                 "so it cannot name a published source")
+            for name in PUBLISHED_FIELDS:
+                value = getattr(ind.published, name, None) if ind.published else None
+                if value is None:
+                    continue
+                key = (name, re.sub(r"[^a-z0-9]", "", value.lower().replace("&", "and")))  # as imports compare
+                if key in published:
+                    raise ValueError(f"indicators[{i}] ({ind.code}).published.{name} {value!r} is already the "
+                                     f"published source of {published[key]}; each source maps to one indicator")
+                published[key] = ind.code
         for i, ind in enumerate(self.indicators):
             for c in ind.courses:
                 if c not in course_codes:

@@ -14,6 +14,7 @@ The generator scales: ``generate(n_practices=200, months=60)`` fills an ICB-size
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Callable
@@ -95,6 +96,17 @@ RAW_PROPORTIONS: dict[str, tuple[float, float, float, float]] = {
     "GPPS_PHONE": (62.0, 12.0, 0.007, 0.0),
     "GENERIC_PRESCRIBING": (88.5, 1.5, 0.8, 0.2),
     "ONLINE_ACCESS": (52.0, 6.0, 1.0, 0.1),
+}
+
+# Published indicators in the catalogue: (typical value, spread between practices), from their own generator.
+PUBLISHED_DEMO: dict[str, tuple[float, float]] = {
+    "SMOKING_PREVALENCE": (14.0, 3.0),
+    "DEPRIVATION_IMD2019": (22.0, 7.0),
+    "BREAST_SCREENING": (70.0, 4.0),
+    "CERVICAL_SCREENING_50_64": (74.0, 3.0),
+    "MMR1_AGE1": (91.0, 3.0),
+    "HYP_BP_80": (82.0, 4.0),
+    "BP_RECORDED_45": (89.0, 3.0),
 }
 
 POSITIVE_COMMENTS = [
@@ -393,6 +405,20 @@ def _indicator_values(rng: np.random.Generator, practices: pd.DataFrame, months:
             den = np.repeat(np.maximum(4, np.round(sizes / 380)), n_m, axis=1).astype(int)
             p = np.clip(rng.uniform(0.82, 0.98, (n_p, 1)) + rng.normal(0, 0.02, (n_p, n_m)), 0, 1)
             num = rng.binomial(den, p)
+        elif ind.code in PUBLISHED_DEMO:
+            # Published indicators (Fingertips, the wide table): their own generator, so every other figure stays
+            # as it was; a score (not a %) is stored as score × 100 / 100 so it reads back as the score.
+            own = np.random.default_rng(zlib.crc32(ind.code.encode()))
+            typical, spread = PUBLISHED_DEMO[ind.code]
+            level = np.repeat(np.maximum(typical + own.normal(0, spread, (n_p, 1)), 0.5), n_m, axis=1)
+            if ind.is_proportion:
+                den = np.maximum(own.poisson(sizes * 0.1, (n_p, n_m)), 1)
+                num = own.binomial(den, np.clip(level / 100, 0.001, 0.999))
+            else:
+                den = np.full((n_p, n_m), 100)
+                num = np.round(level * den / ind.multiplier)
+        elif ind.code not in RAW_PROPORTIONS:
+            continue  # an indicator added locally (federation.local.toml): no demo figures
         else:
             typical, spread, per_patient, noise = RAW_PROPORTIONS[ind.code]
             base = typical + rng.normal(0, spread, (n_p, 1))

@@ -80,7 +80,7 @@ def test_overview_as_each_role(app_env, monkeypatch, role):
     assert any(p.label.startswith("✖") and p.query_string.startswith("indicator=") for p in attention)
     assert charts(at) == 1  # the practice × measure matrix
     matrix = table_with(at, "Measure", "Federation", "Millstream Surgery")
-    assert len(matrix) == 33 and matrix.shape[1] == 13
+    assert len(matrix) == 40 and matrix.shape[1] == 13
     assert matrix["Millstream Surgery"].str.contains(r"\d").all()
     drill = {p.query_string for p in links(at) if p.label.endswith(("Surgery", "Centre", "Practice", "Group"))}
     assert {f"profile=Z900{i:02d}" for i in range(1, 12)} <= drill
@@ -94,7 +94,7 @@ def test_aims_as_each_role(app_env, monkeypatch, role):
     # the page answers in one screen: the table of every aim, then the first aim's charts only
     assert charts(at) == 2 and len(at.dataframe[0].value) == 12
     at.selectbox(key="aims_show").set_value("all").run()  # every aim, for printing
-    assert charts(at) == 33  # one per aim × measure
+    assert charts(at) == 40  # one per aim × measure
     plain = [t for t in markdown(at) if t.startswith("**In plain words.**")]
     assert len(plain) == 12
     assert any("Improving (special cause): Diabetes" in p for p in plain)
@@ -130,7 +130,7 @@ def test_practice_profile_as_each_role(app_env, monkeypatch, role):
     expected = "Z90001" if role == "practice_lead" else "Z90007"  # own practice for a lead; else the first by name
     assert at.selectbox(key="profile_practice").value == expected
     measures = table_with(at, "Measure", "Practice", "Federation", "Compared with federation")
-    assert len(measures) == 33
+    assert len(measures) == 40
     assert charts(at) == 2  # a measure over time, and patient feedback
     labels = [x.label for x in at.metric]
     assert {"Compliance", "Lapsed", "Received", "Recorded"} <= set(labels)

@@ -210,10 +210,28 @@ class Context:
                 return ind.code
         return None
 
-    def resolve_indicator_map(self, available: dict[str, str], what: str = "an indicator") -> dict[str, str]:
-        """Match the user's mapping (by id, name or a distinctive start of the name) to the file's indicators.
-        ``available``: source id -> name. Returns source id -> catalogue code; option problems are errors."""
-        result: dict[str, str] = {}
+    def published_map(self, available: dict[str, str], published: str) -> dict[str, str]:
+        """Source id -> catalogue code for the file's indicators that a catalogue entry names as its published source
+        (``published``: fingertips_id, qof_indicator or wide_column in the entry's ``published`` table)."""
+        by_norm: dict[str, str] = {}
+        for sid, name in available.items():
+            by_norm.setdefault(norm(sid), sid)
+        out: dict[str, str] = {}
+        for ind in self.config.indicators:
+            source = getattr(ind.published, published, None) if ind.published and not ind.derived else None
+            sid = by_norm.get(norm(source)) if source else None
+            if sid is not None:
+                out[sid] = ind.code
+        return out
+
+    def resolve_indicator_map(self, available: dict[str, str], what: str = "an indicator",
+                              published: str | None = None) -> dict[str, str]:
+        """Match the user's mapping (by id, name or a distinctive start of the name) to the file's indicators, on top
+        of the catalogue's own published sources (``published``: which field of an entry's ``published`` table names
+        this kind of file's indicators; the user's mapping wins). ``available``: source id -> name. Returns source id
+        -> catalogue code; option problems are errors."""
+        result: dict[str, str] = self.published_map(available, published) if published else {}
+        auto = dict(result)
         by_norm: dict[str, str] = {}
         for sid, name in available.items():
             by_norm.setdefault(norm(sid), sid)
@@ -241,6 +259,8 @@ class Context:
                 self.log.error(f"{catalogue} is calculated by the dashboard from the raw records ({ind.derived}); "
                                "it cannot be imported", column="indicator map", value=code)
                 continue
+            for other in [k for k, v in auto.items() if v == catalogue and k != sid and result.get(k) == v]:
+                del result[other]  # the user's choice replaces the catalogue's published source for this code
             result[sid] = catalogue
         codes = Counter(result.values())
         for code, n in codes.items():

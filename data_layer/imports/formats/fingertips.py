@@ -95,7 +95,7 @@ class Fingertips(Format):
         practice_id = lookup(codes, ctx.code_to_id).astype("Int64")
         in_fed = is_gp & practice_id.notna().to_numpy()
         available = dict(zip(ids, names))
-        mapping = ctx.resolve_indicator_map({k: v for k, v in available.items() if k})
+        mapping = ctx.resolve_indicator_map({k: v for k, v in available.items() if k}, published="fingertips_id")
         mapped_code = lookup(ids, mapping)
         usable = ~no_value & ~bad_period & (ids != "").to_numpy()
         as_value = usable & in_fed & mapped_code.notna().to_numpy()

@@ -83,7 +83,7 @@ class _QOFIndicators(Format):
               rows: np.ndarray, period: tuple, multiplier_default: float = 100.0):
         """``frame``: practice_code, numerator, denominator (one row per practice × group)."""
         log = ctx.log
-        mapping = ctx.resolve_indicator_map(names)
+        mapping = ctx.resolve_indicator_map(names, published="qof_indicator")
         practice_id = lookup(frame["practice_code"], ctx.code_to_id).astype("Int64")
         in_fed = practice_id.notna().to_numpy()
         code = lookup(group, mapping)

@@ -69,7 +69,7 @@ class WideIndicators(Format):
         log = ctx.log
         period = file_period(ctx, from_name=False)
         columns = {k: h for k, h in ctx.headings.items() if k.startswith("ind_")}
-        mapping = ctx.resolve_indicator_map({h: h for h in columns.values()}, what="a column")
+        mapping = ctx.resolve_indicator_map({h: h for h in columns.values()}, what="a column", published="wide_column")
         codes = stripped(chunk["practice_code"]).str.upper()
         practice_id = lookup(codes, ctx.code_to_id).astype("Int64")
         in_fed = practice_id.notna().to_numpy()

@@ -1,0 +1,102 @@
+"""A real federation from published NHS data: catalogue entries that name their published source (so imports map
+them without --indicator-map), and the real Medway Practices Alliance (Mpa PCN) set up on an empty database from the
+shared files alone. Real files in ../shared/data/nhs (skipped when absent). Both backends."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from data_layer.config import ConfigError, parse_config
+from tests.conftest import ROOT
+from tests.test_imports import imp, problems
+from tests.test_imports_published import read_real, real, values
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+MAPPING = "02_qof/MAPPING_NHS_GEOGRAPHIES_2223.csv"
+SMOKING = "02_qof/fingertips_91547_smoking_prevalence_QOF_by_practice.csv"
+IMD = "05c_screening_immunisation_indicators/fingertips_93553_IMD2019_by_practice.csv"
+WIDE = "05c_screening_immunisation_indicators/indicator_QKS_2025-26_v2.csv"
+MPA = ("G82139", "G82653", "G82741")
+
+
+def mpa(engine, config):
+    result = imp(engine, config, real(MAPPING), add_pcn=("Mpa PCN",))
+    assert result.imported and result.new == 3, result.summary()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The catalogue names published sources
+# --------------------------------------------------------------------------------------------------------------------
+def with_indicators(extra: str) -> str:
+    return (ROOT / "federation.toml").read_text(encoding="utf-8").replace("\n[[aims]]", extra + "\n[[aims]]", 1)
+
+
+ENTRY = '''
+[[indicators]]
+code = "{code}"
+name = "Another"
+description = "d"
+numerator = "n"
+denominator = "d"
+direction = "lower"
+key_question = "Effective"
+quality_statements = ["Assessing needs"]
+source = "OHID Fingertips"
+{extra}
+'''
+
+
+def test_a_published_source_is_validated_and_maps_to_one_indicator():
+    with pytest.raises(ConfigError, match=r"published.fingertips_id '91547' is already the published source of "
+                                          "SMOKING_PREVALENCE"):
+        parse_config(with_indicators(ENTRY.format(code="OTHER", extra='published = { fingertips_id = "91547" }')))
+    with pytest.raises(ConfigError, match="published needs at least one of"):
+        parse_config(with_indicators(ENTRY.format(code="OTHER", extra="published = {}")))
+    with pytest.raises(ConfigError, match="published.fingertips_id"):
+        parse_config(with_indicators(ENTRY.format(code="OTHER", extra='published = { fingertips_id = "9x" }')))
+    with pytest.raises(ConfigError, match="cannot name a published source"):
+        parse_config(with_indicators(ENTRY.format(
+            code="OTHER", extra='derived = "fft_positive"\npublished = { fingertips_id = "1" }')))
+    ok = parse_config(with_indicators(ENTRY.format(code="OTHER", extra='published = { fingertips_id = "12345" }')))
+    assert ok.indicator("OTHER").published.fingertips_id == "12345"
+
+
+def test_fingertips_files_map_by_the_catalogue_without_an_indicator_map(empty_engine, config):
+    mpa(empty_engine, config)
+    result = imp(empty_engine, config, real(SMOKING))
+    assert result.imported, result.summary()
+    got = values(empty_engine, "SMOKING_PREVALENCE")
+    assert sorted(got["code"].unique()) == sorted(MPA) and len(got) == 6  # 2022/23 and 2023/24
+    assert any("91547 → SMOKING_PREVALENCE" in n for n in problems(result, "note")["problem"])
+    # Value only (no count, no interval): stored as published.
+    assert imp(empty_engine, config, real(IMD)).imported
+    file = read_real(IMD)
+    imd = values(empty_engine, "DEPRIVATION_IMD2019").set_index("code")
+    assert imd.loc["G82653", "value"] == float(file[file["Area Code"] == "G82653"]["Value"].iloc[0])
+    assert imd.loc["G82653", "start"] == date(2019, 1, 1)
+    # --indicator-map still wins over the catalogue's own source.
+    again = imp(empty_engine, config, real(SMOKING), indicator_map={"91547": "SMOKING_SUPPORT"})
+    assert again.imported, again.summary()
+    assert len(values(empty_engine, "SMOKING_SUPPORT")) == 6
+
+
+def test_the_wide_table_maps_screening_immunisation_and_blood_pressure_columns_by_the_catalogue(empty_engine,
+                                                                                                 config):
+    mpa(empty_engine, config)
+    result = imp(empty_engine, config, real(WIDE), period="2024/25")
+    assert result.imported, result.summary()
+    file = read_real(WIDE).set_index("GP code")
+    mapped = {ind.code: ind.published.wide_column for ind in config.indicators
+              if ind.published and ind.published.wide_column}
+    assert {"BREAST_SCREENING", "CERVICAL_SCREENING", "MMR1_AGE1", "HYP_BP", "HYP_BP_80"} <= set(mapped)
+    present = [c for c in MPA if c in file.index]
+    assert present  # two of the three Mpa practices are in the table
+    for code, column in mapped.items():
+        got = values(empty_engine, code).set_index("code")
+        assert sorted(got.index) == sorted(present), code
+        for practice in present:
+            assert got.loc[practice, "value"] == float(file.loc[practice, column]), (code, practice)
+            assert pd.isna(got.loc[practice, "numerator"])  # value only: no numerator
