@@ -467,12 +467,33 @@ def _format_errors(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def parse_config(text: str, path: Path | str = "<text>") -> FederationConfig:
+LOCAL_CONFIG_NAME = "federation.local.toml"
+
+
+def local_config_path(path: Path | str | None = None) -> Path:
+    """The catalogue's local extension file: ``federation.local.toml`` beside the federation config. Its
+    ``[[indicators]]`` (e.g. added by ``python -m data_layer import --add-indicators``) join the catalogue at load."""
+    return Path(path or config_path()).with_name(LOCAL_CONFIG_NAME)
+
+
+def parse_config(text: str, path: Path | str = "<text>", local_text: str | None = None) -> FederationConfig:
     path = Path(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"The federation config {path} is not valid TOML: {exc}") from exc
+    if local_text is not None:
+        local = local_config_path(path)
+        try:
+            extra = tomllib.loads(local_text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The local catalogue {local} is not valid TOML: {exc}") from exc
+        unknown = sorted(set(extra) - {"indicators"})
+        if unknown:
+            raise ConfigError(f"The local catalogue {local} may hold only [[indicators]]; it also has: "
+                              + ", ".join(unknown))
+        data["indicators"] = [*data.get("indicators", []), *extra.get("indicators", [])]
+        path = Path(f"{path} with {local.name}")
     try:
         return FederationConfig.model_validate(data)
     except ValidationError as exc:
@@ -481,12 +502,16 @@ def parse_config(text: str, path: Path | str = "<text>") -> FederationConfig:
 
 def load_config(path: Path | str | None = None) -> FederationConfig:
     path = Path(path) if path else config_path()
-    return _load_cached(str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0)
+    local = local_config_path(path)
+    return _load_cached(str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0,
+                        local.stat().st_mtime if local.exists() else 0.0)
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: str, _mtime: float) -> FederationConfig:
+def _load_cached(path: str, _mtime: float, _local_mtime: float = 0.0) -> FederationConfig:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"The federation config {p} does not exist (set FEDERATION_CONFIG to its path).")
-    return parse_config(p.read_text(encoding="utf-8"), p)
+    local = local_config_path(p)
+    return parse_config(p.read_text(encoding="utf-8"), p,
+                        local.read_text(encoding="utf-8") if local.exists() else None)

@@ -3,12 +3,16 @@ them without --indicator-map), and the real Medway Practices Alliance (Mpa PCN) 
 shared files alone. Real files in ../shared/data/nhs (skipped when absent). Both backends."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from data_layer.config import ConfigError, parse_config
+from data_layer.config import ConfigError, load_config, parse_config
+from data_layer.db import get_engine
 from tests.conftest import ROOT
 from tests.test_imports import imp, problems
 from tests.test_imports_published import read_real, real, values
@@ -100,3 +104,71 @@ def test_the_wide_table_maps_screening_immunisation_and_blood_pressure_columns_b
         for practice in present:
             assert got.loc[practice, "value"] == float(file.loc[practice, column]), (code, practice)
             assert pd.isna(got.loc[practice, "numerator"])  # value only: no numerator
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# --add-indicators: a Fingertips indicator the catalogue lacks joins it from the file
+# --------------------------------------------------------------------------------------------------------------------
+def cli(url: str, config_file, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "FEDERATION_CONFIG": str(config_file)}
+    return subprocess.run([sys.executable, "-m", "data_layer", "import", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=300)
+
+
+@pytest.fixture
+def bare_catalogue(tmp_path):
+    """The shipped config without the entries that name Fingertips 91547 and 93553 as their source."""
+    text = (ROOT / "federation.toml").read_text(encoding="utf-8")
+    path = tmp_path / "federation.toml"
+    path.write_text("\n".join(line for line in text.splitlines() if "fingertips_id" not in line), encoding="utf-8")
+    return path
+
+
+def test_add_indicators_appends_the_files_unlisted_indicators_to_the_local_catalogue(empty_url, bare_catalogue):
+    smoking, imd = str(real(SMOKING)), str(real(IMD))
+    assert cli(empty_url, bare_catalogue, str(real(MAPPING)), "--add-pcn", "Mpa PCN").returncode == 0
+    plain = cli(empty_url, bare_catalogue, smoking)
+    assert plain.returncode == 0, plain.stderr
+    assert "indicator 91547 (Smoking prevalence in adults (15+) - current smokers (QOF)) is not in the catalogue" \
+        in plain.stdout and "--add-indicators" in plain.stdout
+    local = bare_catalogue.with_name("federation.local.toml")
+    assert not local.exists()
+    checked = cli(empty_url, bare_catalogue, smoking, "--add-indicators", "--dry-run")
+    assert checked.returncode == 0 and "Would add 1 indicator" in checked.stdout and not local.exists()
+
+    added = cli(empty_url, bare_catalogue, smoking, "--add-indicators")
+    assert added.returncode == 0, added.stderr
+    assert "FINGERTIPS_91547: Smoking prevalence in adults (15+) - current smokers (QOF) (Fingertips 91547; %; " \
+           "better when lower)" in added.stdout
+    assert "91547 → FINGERTIPS_91547: 6 values" in added.stdout
+    ind = load_config(bare_catalogue).indicator("FINGERTIPS_91547")
+    assert (ind.name, ind.unit, ind.multiplier, ind.direction) == (
+        "Smoking prevalence in adults (15+) - current smokers (QOF)", "%", 100, "lower")
+    assert ind.published.fingertips_id == "91547"
+    engine = get_engine(empty_url)
+    try:
+        got = values(engine, "FINGERTIPS_91547")
+        assert sorted(got["code"].unique()) == sorted(MPA) and len(got) == 6
+        # A published value only (no count): a score, neither better nor worse.
+        assert "FINGERTIPS_93553: Deprivation score (IMD 2019) (Fingertips 93553; score, published value only; " \
+               "no better or worse)" in cli(empty_url, bare_catalogue, imd, "--add-indicators").stdout
+        assert len(values(engine, "FINGERTIPS_93553")) == 3
+    finally:
+        engine.dispose()
+    text = local.read_text(encoding="utf-8")
+    again = cli(empty_url, bare_catalogue, smoking, "--add-indicators")  # already in the catalogue: nothing added
+    assert again.returncode == 0 and "Added" not in again.stdout and local.read_text(encoding="utf-8") == text
+    assert text.count("[[indicators]]") == 2
+
+
+def test_add_indicators_refuses_a_file_that_is_not_fingertips_and_a_broken_local_catalogue(empty_url, tmp_path,
+                                                                                           bare_catalogue):
+    out = cli(empty_url, bare_catalogue, str(real(MAPPING)), "--add-indicators")
+    assert out.returncode == 2 and "not one" in out.stderr and "Fingertips" in out.stderr
+    local = bare_catalogue.with_name("federation.local.toml")
+    local.write_text('[[indicators]]\ncode = "FFT_POSITIVE"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="federation.local.toml"):
+        load_config(bare_catalogue)
+    local.write_text('[thresholds]\nsuppression_min = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="may hold only"):
+        load_config(bare_catalogue)

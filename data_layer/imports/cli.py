@@ -86,7 +86,29 @@ def cmd_import(args) -> int:
         if args.verbose:
             print(f"  {fraction:4.0%} {text}", file=sys.stderr, flush=True)
 
+    added, local_text = [], None
+    if args.add_indicators:  # the file's indicators the catalogue lacks join it (federation.local.toml) first
+        from ..config import config_path
+        from .catalogue import unlisted, with_additions
+
+        added = unlisted(path, config, options)
+        if added is None:
+            raise UsageError(f"--add-indicators adds indicators from OHID Fingertips exports; {path.name} is not one")
+        if added:
+            config, local_text = with_additions(config_path(), added)
     result = run_import(engine, config, viewer, path, options=options, dry_run=args.dry_run, progress=progress)
+    catalogue_lines = []
+    if added and not result.refused:
+        from ..config import config_path, local_config_path
+        from .catalogue import write_local
+
+        where = local_config_path() if args.dry_run else write_local(config_path(), local_text)
+        catalogue_lines.append(f"{'Would add' if args.dry_run else 'Added'} {len(added)} indicator"
+                               f"{'s' * (len(added) != 1)} to the catalogue ({where}):")
+        catalogue_lines += [f"  - {a.code}: {a.name} (Fingertips {a.fingertips_id}; {a.unit}"
+                            f"{', published value only' if a.value_only else ''}; "
+                            f"{'better when ' + a.direction if a.direction != 'neutral' else 'no better or worse'})"
+                            for a in added]
     if args.errors_csv and (result.refused or result.skipped or args.dry_run):
         Path(args.errors_csv).write_bytes(result.problems_csv())
     if result.refused:
@@ -106,6 +128,8 @@ def cmd_import(args) -> int:
                                  " (use --errors-csv PATH to get them all)"), file=sys.stderr)
         return 2
     print(result.summary())
+    for line in catalogue_lines:
+        print(line)
     if args.errors_csv and result.skipped:
         print(f"Skipped rows listed in {args.errors_csv}.")
     return 0
@@ -134,6 +158,10 @@ def register(sub) -> None:
                    help="do not keep rows for other areas and unmapped indicators as benchmark values")
     p.add_argument("--add-pcn", action="append", metavar="PCN",
                    help="practice mapping files: add the practices of this PCN (name or code) to the federation")
+    p.add_argument("--add-indicators", action="store_true",
+                   help="Fingertips files: add the file's indicators that are not in the catalogue to "
+                        "federation.local.toml beside the federation config (name, unit and polarity from the file), "
+                        "then import their practice rows as values")
     p.add_argument("--max-mb", type=float, help=f"largest file accepted, in MB (default {MAX_FILE_BYTES // 2**20})")
     p.add_argument("--as", dest="actor", metavar="EMAIL", help="who is importing (for the batch and the audit log)")
     p.add_argument("--verbose", action="store_true", help="show progress")

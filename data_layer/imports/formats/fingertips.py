@@ -97,6 +97,10 @@ class Fingertips(Format):
         available = dict(zip(ids, names))
         mapping = ctx.resolve_indicator_map({k: v for k, v in available.items() if k}, published="fingertips_id")
         mapped_code = lookup(ids, mapping)
+        for sid in sorted(k for k in available if k and k not in mapping):
+            log.note(f"indicator {sid} ({available[sid] or 'no name'}) is not in the catalogue: its rows are kept as "
+                     "benchmark values. Add it with --add-indicators (python -m data_layer import), or map it to a "
+                     "catalogue code.", count=1, value=sid)
         usable = ~no_value & ~bad_period & (ids != "").to_numpy()
         as_value = usable & in_fed & mapped_code.notna().to_numpy()
         rows = chunk["_row"].to_numpy()
