@@ -156,7 +156,8 @@ else:
     st.caption(f"Each cell is that practice's % positive that month (current question). '<5': fewer than {MIN} "
                "responses, not shown; 'old': the practice used the old question that month (see below); blank: "
                "no responses. Orange is lower, blue higher; the number in each cell is what counts.")
-    st.plotly_chart(tf.fft_heatmap(pm, legacy, names, pooled), width="stretch", key="fft_heatmap")
+    st.plotly_chart(tf.fft_heatmap_for(viewer, filters, tuple(sorted(names.items()))), width="stretch",
+                    key="fft_heatmap")
     pm_table = pd.DataFrame({
         "Practice": pm["practice_name"], "Month": pm["month"].dt.strftime("%Y-%m"), "Responses": pm["total"],
         "% positive": pm["pct_positive"].round(1), "95% CI low": pm["positive_lower"].round(1),

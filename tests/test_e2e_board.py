@@ -27,7 +27,9 @@ def open_nav(page, title: str) -> None:
 def download(page, button: str) -> str:
     with page.expect_download(timeout=30_000) as info:
         page.get_by_role("button", name=button).first.click()
-    return open(info.value.path(), encoding="utf-8").read()
+    raw = open(info.value.path(), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a byte-order mark, so Excel reads the symbols and accents
+    return raw.decode("utf-8-sig")
 
 
 def test_board_pages_filters_drill_down_and_downloads(board_app):

@@ -97,7 +97,7 @@ def download(pg, label: str, tmp_path) -> str:
         button.click()
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
-    return target.read_text(encoding="utf-8")
+    return target.read_text(encoding="utf-8-sig")  # written with a byte-order mark for Excel
 
 
 def test_training_and_feedback_in_chromium(app_url, page, tmp_path):

@@ -55,18 +55,41 @@ def fft_by_month(viewer: Viewer, filters: Filters, scale: str = "current") -> pd
     return fb.fft_by_month(database(), config(), viewer, filters, scale, counts=counts)
 
 
-def fft_practice_months(viewer: Viewer, filters: Filters) -> pd.DataFrame:
-    counts = _fft_counts(database_url(), viewer, filters)
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
+def _fft_practice_months(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
+    counts = _fft_counts(url, viewer, filters)
     return fb.fft_practice_months(database(), config(), viewer, filters, counts=counts)
 
 
-def fft_by_practice(viewer: Viewer, filters: Filters, months: int = 12):
-    counts = _fft_counts(database_url(), viewer, filters)
+def fft_practice_months(viewer: Viewer, filters: Filters) -> pd.DataFrame:
+    return _fft_practice_months(database_url(), viewer, filters)
+
+
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
+def _fft_by_practice(url: str, viewer: Viewer, filters: Filters, months: int):
+    counts = _fft_counts(url, viewer, filters)
     return fb.fft_by_practice(database(), config(), viewer, filters, months, counts=counts)
 
 
+def fft_by_practice(viewer: Viewer, filters: Filters, months: int = 12):
+    return _fft_by_practice(database_url(), viewer, filters, months)
+
+
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
+def _legacy_use(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
+    return fb.legacy_use(database(), config(), viewer, filters, counts=_fft_counts(url, viewer, filters))
+
+
 def legacy_use(viewer: Viewer, filters: Filters) -> pd.DataFrame:
-    return fb.legacy_use(database(), config(), viewer, filters, counts=_fft_counts(database_url(), viewer, filters))
+    return _legacy_use(database_url(), viewer, filters)
+
+
+# The practice × month heatmap is thousands of cells: built once per scope and filters and shared (figures are never
+# changed after they are built), not on every run of the page.
+@st.cache_resource(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
+def fft_heatmap_for(viewer: Viewer, filters: Filters, names: tuple):
+    pooled = fft_by_practice(viewer, filters, 12)[1]
+    return fft_heatmap(fft_practice_months(viewer, filters), legacy_use(viewer, filters), dict(names), pooled)
 
 
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)

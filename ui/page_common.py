@@ -63,19 +63,30 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(inert_for_spreadsheet)
-    return out.to_csv(index=False).encode("utf-8")
+    return out.to_csv(index=False).encode("utf-8-sig")  # with a byte-order mark, so Excel reads ✔ ▲ – and accents
+
+
+SHOWN_ROWS = 300  # a long table shows its first rows on screen; the download has every row
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    if len(table) <= SHOWN_ROWS:
+        return table
+    st.caption(f"Showing the first {SHOWN_ROWS:,} of {len(table):,} rows; the download below has all of them.")
+    return table.head(SHOWN_ROWS)
 
 
 def table_with_download(table: pd.DataFrame, file_name: str, label: str, key: str, height: int | None = None,
                         column_config: dict | None = None, audited: str | None = None) -> None:
-    """Show a table (plain text cells) and offer exactly that table as a CSV download. ``audited`` names
-    person-level data ("training chase list"): the download is then recorded in the audit log when clicked."""
-    st.dataframe(table, hide_index=True, width="stretch", column_config=column_config,
+    """Show a table (plain text cells; a long one by its first rows) and offer the whole table as a CSV download,
+    built when clicked. ``audited`` names person-level data ("training chase list"): the download is then
+    recorded in the audit log when clicked."""
+    st.dataframe(_shown(table), hide_index=True, width="stretch", column_config=column_config,
                  height=height if height is not None else "auto")
-    _download(f"Download {label} (CSV)", csv_bytes(table), file_name, key, audited, len(table))
+    _download(f"Download {label} (CSV)", lambda: csv_bytes(table), file_name, key, audited, len(table))
 
 
-def _download(label: str, data: bytes, file_name: str, key: str, audited: str | None, rows: int) -> None:
+def _download(label: str, data, file_name: str, key: str, audited: str | None, rows: int) -> None:
     if audited:
         from ui.audit_download import audited_download_button
 
@@ -89,9 +100,9 @@ def chart_table(table: pd.DataFrame, file_name: str, label: str, key: str, title
                 height: int | None = None, column_config: dict | None = None, audited: str | None = None) -> None:
     """The table a chart was drawn from, folded away under the chart, with its CSV download always in view."""
     with st.expander(title):
-        st.dataframe(table, hide_index=True, width="stretch", column_config=column_config,
+        st.dataframe(_shown(table), hide_index=True, width="stretch", column_config=column_config,
                      height=height if height is not None else "auto")
-    _download(f"Download {label} (CSV)", csv_bytes(table), file_name, key, audited, len(table))
+    _download(f"Download {label} (CSV)", lambda: csv_bytes(table), file_name, key, audited, len(table))
 
 
 def date_text(d) -> str:

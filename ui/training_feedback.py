@@ -60,6 +60,7 @@ from ui.feedback_ui import (
     fft_by_month,
     fft_by_practice,
     fft_heatmap,
+    fft_heatmap_for,
     fft_interval_figure,
     fft_practice_months,
     fft_trends,
@@ -79,7 +80,7 @@ __all__ = [
     "compliance_matrix", "hours_bars", "hours_by_person", "hours_summary", "lapsing_bars", "lapsing_by_course",
     "lapsing_counts", "person_hours", "practice_lines", "role_bars", "training_dates", "training_snapshot",
     "training_trends", "ANSWER_WORDS", "MODE_COLOURS", "MODES", "comment_months", "comment_themes", "comments",
-    "complaint_times_figure", "complaints", "fft_by_month", "fft_by_practice", "fft_heatmap", "fft_interval_figure",
+    "complaint_times_figure", "complaints", "fft_by_month", "fft_by_practice", "fft_heatmap", "fft_heatmap_for", "fft_interval_figure",
     "fft_practice_months", "fft_trends", "legacy_figure", "legacy_use", "modes_figure", "readable_practices",
     "response_modes", "theme_names", "themes_figure",
 ]
