@@ -172,3 +172,66 @@ def test_add_indicators_refuses_a_file_that_is_not_fingertips_and_a_broken_local
     local.write_text('[thresholds]\nsuppression_min = 1\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="may hold only"):
         load_config(bare_catalogue)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The real Medway Practices Alliance on an empty database, from the shared files alone, in the CLI
+# --------------------------------------------------------------------------------------------------------------------
+SET_UP = (  # in the order a new federation would take them (README "A real federation from published files")
+    (MAPPING, "--add-pcn", "Mpa PCN"),
+    ("05b_ods_epraccur/epraccur.csv",),
+    ("05a_patients_registered/gp-reg-pat-prac-all_2021-01.csv",),
+    ("04_cqc_ratings/HEEC_cqc_overall_ratings_by_practice.csv",),
+    (SMOKING,),
+    (IMD,),
+)
+
+
+def test_the_real_mpa_pcn_is_set_up_from_the_shared_files_and_its_profile_shows_the_published_figures(empty_url):
+    from data_layer import engine as calc
+    from data_layer.measures.refresh import refresh
+    from data_layer.scope import Viewer
+
+    said = {}
+    for file, *options in SET_UP:
+        out = cli(empty_url, ROOT / "federation.toml", str(real(file)), *options)
+        assert out.returncode == 0, (file, out.stdout, out.stderr)
+        said[file] = out.stdout
+    assert "3 practices of Mpa PCN added to the federation" in said[MAPPING]
+    assert "91547 → SMOKING_PREVALENCE: 6 values for the federation's practices" in said[SMOKING]
+    assert "93553 → DEPRIVATION_IMD2019: 3 values" in said[IMD]
+    config = load_config(ROOT / "federation.toml")
+    engine = get_engine(empty_url)
+    try:
+        refresh(engine, config)
+        admin = Viewer(email="admin@test.invalid", role="admin", name="Admin")
+        practices = calc.practices(engine, admin, config).set_index("code")
+        assert sorted(practices.index) == sorted(MPA) and set(practices["pcn"]) == {"Mpa PCN"}
+        lists = read_real("05a_patients_registered/gp-reg-pat-prac-all_2021-01.csv").set_index("CODE")
+        cqc = read_real("04_cqc_ratings/HEEC_cqc_overall_ratings_by_practice.csv").set_index("Practice.Code")
+        for code in MPA:
+            assert practices.loc[code, "list_size"] == int(lists.loc[code, "NUMBER_OF_PATIENTS"])
+            assert practices.loc[code, "cqc_overall"] == cqc.loc[code, "latest_rating"]
+
+        file = read_real(SMOKING)
+        rows = file[file["Area Code"] == "G82653"].set_index("Time period")
+        one = ("G82653",)
+        # As at the latest figures (2023/24): the published value; the file gives the count and denominator, and
+        # leaves that year's interval blank, so it is worked out as Fingertips does (Wilson).
+        latest = calc.kpi_results(engine, config, admin, calc.Filters(practice_codes=one))["SMOKING_PREVALENCE"]
+        assert latest.latest_period == date(2023, 4, 1)
+        assert round(latest.latest_value, 8) == float(rows.loc["2023/24", "Value"])
+        assert (latest.numerator, latest.denominator) == (float(rows.loc["2023/24", "Count"]),
+                                                          float(rows.loc["2023/24", "Denominator"]))
+        # As at 2022/23: value and interval exactly as the file gives them (to the 8 decimals it publishes).
+        then = calc.kpi_results(engine, config, admin, calc.Filters(practice_codes=one, period_end=date(2022, 4, 1)))
+        r = then["SMOKING_PREVALENCE"]
+        assert r.latest_period == date(2022, 4, 1)
+        assert round(r.latest_value, 8) == float(rows.loc["2022/23", "Value"])
+        assert round(r.lower_ci, 8) == float(rows.loc["2022/23", "Lower CI 95.0 limit"])
+        assert round(r.upper_ci, 8) == float(rows.loc["2022/23", "Upper CI 95.0 limit"])
+        assert calc.format_value(r.latest_value, r.indicator.unit) == "18.1%"
+        # The profile (every KPI in the aims) carries it.
+        assert "SMOKING_PREVALENCE" in calc.kpi_results(engine, config, admin, calc.Filters(practice_codes=one))
+    finally:
+        engine.dispose()
