@@ -105,7 +105,8 @@ st.caption("Each cell: share of required training in date, then in date / requir
            + (f"✔ at or above the {target:g}% target · ▲ within {tolerance:g} points of it · ✖ further below; "
               "the colour repeats the symbol. " if target is not None else "")
            + "Blank: no one at the practice needs that course.")
-st.plotly_chart(tf.compliance_heatmap(matrix, target, tolerance), width="stretch", key="training_matrix")
+st.plotly_chart(tf.compliance_heatmap_for(viewer, filters, as_of, target, tolerance), width="stretch",
+                key="training_matrix")
 matrix_table = pd.DataFrame({
     "Practice": matrix["practice_name"], "Course": matrix["course_name"], "Required": matrix["required"],
     "In date": matrix["in_date"], "Lapsing within 90 days": matrix["lapsing"], "Lapsed": matrix["lapsed"],
@@ -157,8 +158,9 @@ if series.empty:
 else:
     names = dict(zip(practices["code"], practices["display_name"]))
     hot = set(signals.loc[signals["concern_now"], "practice_code"])
-    fed = main.series[["period_start", "value"]] if main is not None else None
-    st.plotly_chart(tf.practice_lines(series, names, hot, fed, "% in date", target), width="stretch",
+    fed = tuple(main.series[["period_start", "value"]].itertuples(index=False, name=None)) if main is not None else ()
+    st.plotly_chart(tf.practice_lines_for(viewer, filters, main.indicator.code, tuple(sorted(names.items())),
+                                          tuple(sorted(hot)), fed, "% in date", target), width="stretch",
                     key="training_practices")
     st.caption("Practices whose own control chart shows special-cause concern in the latest month are drawn in "
                "colour and named; the others are grey.")

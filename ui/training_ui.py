@@ -243,3 +243,19 @@ def person_hours(rows: pd.DataFrame) -> go.Figure:
     _style(fig, None, 90 + 26 * len(df), x_title="Hours in the rolling window")
     fig.update_xaxes(range=[0, max(float(df["hours_in_window"].max() or 0), float(df["required_hours"].max())) * 1.3])
     return fig
+
+
+# The two big training figures (every practice × course; every practice's line) are built once per scope and
+# filters and shared, not rebuilt on every run of the page (figures are never changed after they are built).
+@st.cache_resource(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
+def compliance_heatmap_for(viewer: Viewer, filters: Filters, as_of: date | None, target, tolerance):
+    return compliance_heatmap(tr.compliance_matrix(training_snapshot(viewer, filters, as_of)), target, tolerance)
+
+
+@st.cache_resource(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
+def practice_lines_for(viewer: Viewer, filters: Filters, code: str, names: tuple, hot: tuple, fed_key: tuple,
+                       unit_title: str, target):
+    from ui.page_common import practice_series
+
+    fed = pd.DataFrame(list(fed_key), columns=["period_start", "value"]) if fed_key else None
+    return practice_lines(practice_series(viewer, filters, code), dict(names), set(hot), fed, unit_title, target)
