@@ -690,7 +690,8 @@ def main(argv: list[str] | None = None) -> int:
     for port, values in s["rss_mb_by_round"].items():
         g = s["rss_growth_mb"].get(port)
         print(f"Server :{port} memory after each round: {', '.join(f'{x:,.0f}' for x in values if x)} MB; "
-              f"growth round 2 to last {'–' if g is None else f'{g:+.0f} MB'}; peak {s['peak_rss_mb'][port] or 0:,.0f} MB")
+              f"growth round 2 to last {'–' if g is None else f'{g:+.0f} MB'}; "
+              f"peak {s['peak_rss_mb'][port] or 0:,.0f} MB")
     print(f"Who the page showed (its 'Signed in as' caption) was checked on {s['person_checked_steps']} of "
           f"{s['steps']} steps")
     if s["server_cpu_per_step_s"] is not None:
@@ -710,7 +711,8 @@ def main(argv: list[str] | None = None) -> int:
     top = max((v for v in s["peak_rss_mb"].values() if v), default=0)
     print(f"  < 1.5 GB per server         {top:6,.0f} MB       {verdict(t['under_1_5gb_per_server'])}")
     path = write_json(args.out or f"load-ws-{backend_name(args.database_url) if not args.url else 'server'}", {
-        "server": args.url or redact(args.database_url), "code": stack.code, "nginx_config": str(SITE.relative_to(ROOT)),
+        "server": args.url or redact(args.database_url), "code": stack.code,
+        "nginx_config": str(SITE.relative_to(ROOT)),
         "targets": {"p95_s": TARGET_P95, "errors": 0, "rss_growth_mb": TARGET_GROWTH_MB, "mb_per_page": TARGET_PAGE_MB,
                     "rss_mb": TARGET_RSS_MB},
         "load_average_start": load_start, "summary": summary, "by_step": by_step, "by_role": by_role,
