@@ -22,6 +22,16 @@ tab_import, tab_templates, tab_history = st.tabs(["Import a file", "Templates", 
 
 # --- Import a file ---------------------------------------------------------------------------------------------------
 with tab_import:
+    if not ui.practice_choices(viewer):  # an empty database: the first run, guided
+        st.subheader("First run: set up the federation from published files")
+        st.write("The database has no practices yet. Download these files (free, published by the NHS and CQC) and "
+                 "import them here in this order: the first chooses the federation's practices, and each of the "
+                 "others brings what it holds for those practices.")
+        st.markdown("\n".join(f"{n}. **{s.what}**: {s.file}, from {s.publisher} ([where to get it]({s.where}))."
+                               for n, s in enumerate(ui.first_run_steps(), start=1)))
+        st.caption("The same from the command line: " + "; then ".join(
+            f"`{s.command}`" for s in ui.first_run_steps()[:2]) + "; then each of the others with "
+            "`python -m data_layer import FILE`.")
     upload = st.file_uploader("Choose a file (CSV, XLSX or JSON)", type=["csv", "xlsx", "json", "txt"],
                               key="import_upload")
     if upload is None:
@@ -61,6 +71,11 @@ with tab_import:
 
         if seen.kind and (seen.uses_practice_map or seen.uses_indicator_map or seen.needs_period):
             st.subheader("What the file does not say")
+        if seen.kind == "pcn_mapping":
+            pcn = st.text_input("Add the practices of this PCN to the federation (its name or code)",
+                                key="import_add_pcn", placeholder="e.g. Mpa PCN or U12550",
+                                help="Leave empty to set the PCN of the practices already in the federation only.")
+            options.add_pcn = (pcn.strip(),) if pcn.strip() else ()
         if seen.kind and seen.uses_practice_map and seen.items is not None:
             choices = ui.practice_choices(viewer)
             st.write("The file names practices rather than giving their codes. Choose the federation practice for "
@@ -77,7 +92,7 @@ with tab_import:
                      "federation's practices then become that indicator's values; everything else (other areas, "
                      "unmapped indicators) is kept as benchmark values.")
             edited = st.data_editor(
-                ui.indicator_mapping_table(seen.items), hide_index=True, width="stretch",
+                ui.indicator_mapping_table(seen.items, seen.kind), hide_index=True, width="stretch",
                 key=f"indicator_map_{upload.name}_{upload.size}_{seen.kind}", disabled=["In the file", "Name", "Rows"],
                 column_config={"Catalogue indicator": st.column_config.SelectboxColumn(
                     options=[ui.BENCHMARK, *choices], required=True, width="large")})

@@ -235,3 +235,44 @@ def test_the_real_mpa_pcn_is_set_up_from_the_shared_files_and_its_profile_shows_
         assert "SMOKING_PREVALENCE" in calc.kpi_results(engine, config, admin, calc.Filters(practice_codes=one))
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The Import page guides the first run on an empty database
+# --------------------------------------------------------------------------------------------------------------------
+def test_the_import_page_guides_the_first_run_and_adds_a_pcns_practices(empty_url, backend, monkeypatch):
+    from data_layer.users import save_user
+    from tests.apptest_util import app, visible_text
+    from tests.test_access import AUTH
+
+    if backend != "sqlite":
+        pytest.skip("the page is exercised once, on SQLite; the importer itself is tested on both backends")
+    mapping = real(MAPPING)
+    engine = get_engine(empty_url)
+    save_user(engine, "admin@nhs.test", "admin")
+    monkeypatch.setenv("DATABASE_URL", empty_url)
+    monkeypatch.chdir(ROOT)
+    at = app(secrets=AUTH, user={"is_logged_in": True, "email": "admin@nhs.test"})
+    at.switch_page("pages/imports.py").run()
+    assert not at.exception
+    text = visible_text(at)
+    assert "First run: set up the federation from published files" in text
+    for where in ("MAPPING_NHS_GEOGRAPHIES", "epraccur", "patients-registered-at-a-gp-practice", "cqc.org.uk",
+                  "fingertips.phe.org.uk", "--add-pcn"):
+        assert where in text, where
+    at.file_uploader(key="import_upload").set_value((mapping.name, mapping.read_bytes(), "text/csv"))
+    at.run()
+    at.text_input(key="import_add_pcn").set_value("Mpa PCN").run()
+    assert [mt.value for mt in at.metric][1] == "3"  # would be added
+    at = next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    assert any("3 new" in s.value for s in at.success)
+    at.run()
+    assert "First run" not in visible_text(at)  # the federation has its practices now
+    with engine.connect() as conn:
+        from sqlalchemy import select
+
+        from data_layer import models as m
+
+        assert sorted(conn.execute(select(m.Practice.code)).scalars()) == sorted(MPA)
+    engine.dispose()

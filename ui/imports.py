@@ -86,13 +86,24 @@ def practice_mapping_table(items: pd.DataFrame, choices: dict[str, str]) -> pd.D
     })
 
 
-def indicator_mapping_table(items: pd.DataFrame) -> pd.DataFrame:
+def indicator_mapping_table(items: pd.DataFrame, kind: str | None = None) -> pd.DataFrame:
+    """The file's indicators, with the catalogue entry pre-chosen where one names it as its published source."""
+    field = getattr(imports.BY_KIND.get(kind), "published_field", None) if kind else None
+    published = {imports_norm(getattr(i.published, field)): f"{i.code} – {i.name}" for i in config().indicators
+                 if field and i.published and getattr(i.published, field, None) and not i.derived}
     return pd.DataFrame({
         "In the file": items["source"],
         "Name": items["name"],
         "Rows": items["rows"] if "rows" in items else None,
-        "Catalogue indicator": BENCHMARK,
+        "Catalogue indicator": [published.get(imports_norm(s), BENCHMARK) for s in items["source"]],
     })
+
+
+def first_run_steps():
+    """Which published files set up a real federation on an empty database, and where to get them."""
+    from data_layer.imports.first_run import first_run_steps as steps
+
+    return steps(config())
 
 
 def imports_norm(text: str) -> str:

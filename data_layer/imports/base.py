@@ -73,6 +73,7 @@ class Format:
     feeds: tuple[str, ...] = ("indicators",)
     uses_indicator_map: bool = False
     uses_practice_map: bool = False
+    published_field: str | None = None  # which field of a catalogue entry's `published` names this kind's indicators
     needs_period: bool = False  # the file does not say which period it covers
     detect_priority: int = 50  # lower wins: templates 10, published formats 50, the wide table 90
     reports_rows: bool = False  # frames keep the chunk's index, so the report can name the rows that changed

@@ -36,6 +36,7 @@ class Fingertips(Format):
                    "for a mapped catalogue indicator; other areas are kept as benchmarks.")
     whole_file = True
     uses_indicator_map = True
+    published_field = "fingertips_id"
     item_columns = ("indicator_id", "indicator_name")
     columns = (
         Col("indicator_id", ("indicator id",)),
@@ -95,7 +96,7 @@ class Fingertips(Format):
         practice_id = lookup(codes, ctx.code_to_id).astype("Int64")
         in_fed = is_gp & practice_id.notna().to_numpy()
         available = dict(zip(ids, names))
-        mapping = ctx.resolve_indicator_map({k: v for k, v in available.items() if k}, published="fingertips_id")
+        mapping = ctx.resolve_indicator_map({k: v for k, v in available.items() if k}, published=self.published_field)
         mapped_code = lookup(ids, mapping)
         for sid in sorted(k for k in available if k and k not in mapping):
             log.note(f"indicator {sid} ({available[sid] or 'no name'}) is not in the catalogue: its rows are kept as "

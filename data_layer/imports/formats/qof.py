@@ -77,13 +77,14 @@ class _QOFIndicators(Format):
 
     whole_file = True
     uses_indicator_map = True
+    published_field = "qof_indicator"
     needs_period = True
 
     def split(self, ctx: Context, chunk: pd.DataFrame, frame: pd.DataFrame, group: pd.Series, names: dict[str, str],
               rows: np.ndarray, period: tuple, multiplier_default: float = 100.0):
         """``frame``: practice_code, numerator, denominator (one row per practice × group)."""
         log = ctx.log
-        mapping = ctx.resolve_indicator_map(names, published="qof_indicator")
+        mapping = ctx.resolve_indicator_map(names, published=self.published_field)
         practice_id = lookup(frame["practice_code"], ctx.code_to_id).astype("Int64")
         in_fed = practice_id.notna().to_numpy()
         code = lookup(group, mapping)

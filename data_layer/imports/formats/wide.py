@@ -34,6 +34,7 @@ class WideIndicators(Format):
                    "are kept as benchmark values. Give the period the figures cover.")
     whole_file = True
     uses_indicator_map = True
+    published_field = "wide_column"
     needs_period = True
     detect_priority = 90  # only when nothing more specific matches
     columns = (Col("practice_code", CODE_HEADINGS),)
@@ -69,7 +70,8 @@ class WideIndicators(Format):
         log = ctx.log
         period = file_period(ctx, from_name=False)
         columns = {k: h for k, h in ctx.headings.items() if k.startswith("ind_")}
-        mapping = ctx.resolve_indicator_map({h: h for h in columns.values()}, what="a column", published="wide_column")
+        mapping = ctx.resolve_indicator_map({h: h for h in columns.values()}, what="a column",
+                                            published=self.published_field)
         codes = stripped(chunk["practice_code"]).str.upper()
         practice_id = lookup(codes, ctx.code_to_id).astype("Int64")
         in_fed = practice_id.notna().to_numpy()
