@@ -85,6 +85,11 @@ def test_fingertips_files_map_by_the_catalogue_without_an_indicator_map(empty_en
     again = imp(empty_engine, config, real(SMOKING), indicator_map={"91547": "SMOKING_SUPPORT"})
     assert again.imported, again.summary()
     assert len(values(empty_engine, "SMOKING_SUPPORT")) == 6
+    # SOURCE= (the page's "kept as benchmark") keeps it out even though the catalogue names it.
+    imd_again = imp(empty_engine, config, real(IMD), indicator_map={"93553": ""})
+    assert imd_again.imported and imd_again.new == 3, imd_again.summary()  # the 3 practices' rows, as benchmarks
+    notes = " ".join(problems(imd_again, "note")["problem"])
+    assert "93553 → DEPRIVATION_IMD2019" not in notes and "not in the catalogue" not in notes
 
 
 def test_the_wide_table_maps_screening_immunisation_and_blood_pressure_columns_by_the_catalogue(empty_engine,

@@ -118,8 +118,10 @@ def practice_map(edited: pd.DataFrame, choices: dict[str, str]) -> dict[str, str
 
 
 def indicator_map(edited: pd.DataFrame, choices: dict[str, str]) -> dict[str, str]:
-    return {source: choices[label] for source, label in zip(edited["In the file"], edited["Catalogue indicator"])
-            if label in choices}
+    """The choices; a row left as a benchmark maps to "" so a catalogue entry naming it as its source does not take
+    it either."""
+    return {source: choices.get(label, "") for source, label in zip(edited["In the file"],
+                                                                   edited["Catalogue indicator"])}
 
 
 def history(viewer: Viewer) -> pd.DataFrame:

@@ -244,6 +244,9 @@ class Context:
                 starts = {s for k, s in by_norm.items() if k.startswith(norm(given))}
                 if len(starts) == 1:
                     sid = starts.pop()
+            if sid is not None and not code.strip():  # "SOURCE=" (or "benchmark" on the page): not imported
+                result.pop(sid, None)
+                continue
             if sid is None:
                 close = difflib.get_close_matches(given, [n or s for s, n in available.items()], n=3, cutoff=0.5)
                 hint = f" Did you mean: {'; '.join(close)}?" if close else ""

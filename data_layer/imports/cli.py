@@ -151,7 +151,8 @@ def register(sub) -> None:
                    help="practice names in the file → practice codes (repeatable; or a CSV file: name,code)")
     p.add_argument("--indicator-map", action="append", metavar="SOURCE=CODE",
                    help="a source indicator (Fingertips ID, QOF group or indicator code, or a column heading) → a "
-                        "catalogue code; one pair per option (repeatable), or a CSV file: source,code")
+                        "catalogue code; one pair per option (repeatable), or a CSV file: source,code. SOURCE= "
+                        "(no code) keeps it as benchmark values even when a catalogue entry names it as its source")
     p.add_argument("--period", help="the period the file covers when it does not say (2024/25, 2024, 2024-04, "
                                     "2024-04-01..2025-03-31)")
     p.add_argument("--no-benchmarks", action="store_true",

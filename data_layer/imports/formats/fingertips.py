@@ -98,7 +98,8 @@ class Fingertips(Format):
         available = dict(zip(ids, names))
         mapping = ctx.resolve_indicator_map({k: v for k, v in available.items() if k}, published=self.published_field)
         mapped_code = lookup(ids, mapping)
-        for sid in sorted(k for k in available if k and k not in mapping):
+        named = ctx.published_map(available, self.published_field)  # in the catalogue, kept out by the user's map
+        for sid in sorted(k for k in available if k and k not in mapping and k not in named):
             log.note(f"indicator {sid} ({available[sid] or 'no name'}) is not in the catalogue: its rows are kept as "
                      "benchmark values. Add it with --add-indicators (python -m data_layer import), or map it to a "
                      "catalogue code.", count=1, value=sid)
