@@ -211,7 +211,7 @@ def test_too_few_responses_are_not_shown_and_no_comments_are_sampled(planted, co
     pack = build_pack(planted, config, BOARD, TINY)
     fft = next(t for t in pack.tables() if t.name == "fft_monthly").frame
     last = fft.iloc[-1]
-    assert pd.isna(last["Responses"]) and pd.isna(last["Positive (%)"]) and "not shown" in last["Note"]
+    assert pd.isna(last["Responses"]) and pd.isna(last["Positive (%)"]) and "not shown" in last["Note"].lower()
     positive = next(e for e in pack.evidence() if e.code == "FFT_POSITIVE")
     min_n = config.thresholds.suppression_min
     assert positive.result.suppressed and positive.value_text == f"Not shown: fewer than {min_n} responses"

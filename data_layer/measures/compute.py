@@ -25,7 +25,9 @@ from ..policy import status
 
 PRACTICE, PCN, GROUP, FEDERATION = "practice", "pcn", "group", "federation"
 FEDERATION_CODE = "ALL"
-FREQUENCY_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+# How long a figure stays the latest: a month's figure only for its month ("not received" after), a published
+# quarterly or annual figure until the next one is due, allowing for the months it takes to be published.
+FREQUENCY_MONTHS = {"monthly": 1, "quarterly": 6, "annual": 36}
 VALUE_COLUMNS = ["indicator_code", "area_type", "area_code", "period_start", "numerator", "denominator", "value",
                  "lower_ci", "upper_ci", "suppressed", "suppression_reason", "small"]
 
