@@ -38,7 +38,7 @@ try:
         sections.setdefault(spec.section, []).append(
             st.Page(str(spec.file), title=spec.title, icon=spec.icon, url_path=spec.url_path,
                     default=spec.url_path == "overview"))
-    page = st.navigation(sections)
+    page = st.navigation(sections, expanded=True)  # every page a role may use in view, never "View more"
     navigation_drawn = True
 
     with st.sidebar:
