@@ -4,6 +4,8 @@ Sets up the page, checks the database (reachable, schema at the newest revision:
 data, works out who is looking, draws the shared sidebar filters and runs the page the viewer chose from those their
 role may use. A database fault anywhere in that shows a plain screen, never a traceback.
 """
+from pathlib import Path
+
 import streamlit as st
 
 from data_layer.config import ConfigError
@@ -13,8 +15,9 @@ from ui.auth import auth_configured, current_viewer, sign_out_button
 from ui.navigation import pages_for
 from ui.text import plain
 
-st.set_page_config(page_title="Federation governance dashboard", page_icon=":material/health_and_safety:",
-                   layout="wide")
+# The favicon is served by the app itself: NHS networks block outside hosts.
+st.set_page_config(page_title="Federation governance dashboard",
+                   page_icon=str(Path(__file__).parent / "ui" / "assets" / "favicon.png"), layout="wide")
 st.markdown(theme.CSS, unsafe_allow_html=True)
 
 try:

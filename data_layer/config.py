@@ -14,58 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .cqc import KEY_QUESTIONS, QUALITY_STATEMENTS  # KEY_QUESTIONS re-exported: exports import it from here
 from .db import PROJECT_ROOT
 
-KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led")
-
-# CQC Single Assessment Framework: the 34 quality statements under each key question.
-QUALITY_STATEMENTS: dict[str, tuple[str, ...]] = {
-    "Safe": (
-        "Learning culture",
-        "Safe systems, pathways and transitions",
-        "Safeguarding",
-        "Involving people to manage risks",
-        "Safe environments",
-        "Safe and effective staffing",
-        "Infection prevention and control",
-        "Medicines optimisation",
-    ),
-    "Effective": (
-        "Assessing needs",
-        "Delivering evidence-based care and treatment",
-        "How staff, teams and services work together",
-        "Supporting people to live healthier lives",
-        "Monitoring and improving outcomes",
-        "Consent to care and treatment",
-    ),
-    "Caring": (
-        "Kindness, compassion and dignity",
-        "Treating people as individuals",
-        "Independence, choice and control",
-        "Responding to people's immediate needs",
-        "Workforce wellbeing and enablement",
-    ),
-    "Responsive": (
-        "Person-centred care",
-        "Care provision, integration and continuity",
-        "Providing information",
-        "Listening to and involving people",
-        "Equity in access",
-        "Equity in experiences and outcomes",
-        "Planning for the future",
-    ),
-    "Well-led": (
-        "Shared direction and culture",
-        "Capable, compassionate and inclusive leaders",
-        "Freedom to speak up",
-        "Workforce equality, diversity and inclusion",
-        "Governance, management and sustainability",
-        "Partnerships and communities",
-        "Learning, improvement and innovation",
-        "Environmental sustainability – sustainable development",
-    ),
-}
-
+__all__ = ["KEY_QUESTIONS", "QUALITY_STATEMENTS", "FederationConfig", "Indicator", "ConfigError", "load_config",
+           "parse_config"]
 
 
 def _derivation_names() -> tuple[str, ...]:
