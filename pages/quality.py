@@ -10,7 +10,7 @@ from ui import charts, data, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.guard import page_context
 from ui.text import plain
-from ui.format import describe_filters, format_value, month_label
+from ui.format import describe_filters, format_value, month_label, period_label
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -55,7 +55,7 @@ if res.latest_value is None and not res.suppressed:
 # --- Where it stands ----------------------------------------------------------------------------------------------
 s = res.spc
 m1, m2, m3, m4 = st.columns([1, 1, 1.3, 1.6])
-m1.metric(f"Latest ({month_label(res.latest_period)})",
+m1.metric(f"Latest ({period_label(res.latest_period, res.period_months)})",
           "Not shown" if res.suppressed else format_value(res.latest_value, unit),
           delta=None if res.change is None else format_value(res.change, unit, signed=True),
           delta_color={"higher": "normal", "lower": "inverse"}.get(ind.direction, "off"),
@@ -70,7 +70,7 @@ if res.suppressed:
 
 # --- Control chart ------------------------------------------------------------------------------------------------
 st.subheader("Is it changing? Statistical process control")
-st.caption(f"{plain(where)}, month by month (Σ numerator / Σ denominator). The dashed lines are the process limits: "
+st.caption(f"{plain(where)}, {'month by month' if res.period_months == 1 else f'{res.period_months} months at a time (few cases a month)'} (Σ numerator / Σ denominator). The dashed lines are the process limits: "
            "the range the figure moves in by chance. Coloured points are special causes — something changed: blue "
            "circles improvement, orange diamonds concern, purple squares unusual where no direction is preferred.")
 months = [d.date() for d in res.series.dropna(subset=["value"])["period_start"]]

@@ -21,3 +21,14 @@ def describe_filters(filters: Filters, practices: pd.DataFrame) -> str:
     else:
         who = f"all {len(practices)} practices"
     return f"{who} · {filters.months} months to {month_label(filters.period_end)}"
+
+
+def period_label(start, months: int = 1) -> str:
+    """A judging period in words: "September 2026", or "September to November 2026" for three months."""
+    if start is None or pd.isna(start):
+        return "–"
+    first = pd.Timestamp(start)
+    if months <= 1:
+        return f"{first:%B %Y}"
+    last = first + pd.DateOffset(months=months - 1)
+    return f"{first:%B} to {last:%B %Y}" if first.year == last.year else f"{first:%B %Y} to {last:%B %Y}"
