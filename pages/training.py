@@ -35,7 +35,7 @@ if snap.status.empty:
                    "nothing to show. Choose a later period or import the practices' staff and training records.")
     st.stop()
 
-matrix = tf.compliance_matrix(snap)
+matrix = tf.compliance_matrix_for(viewer, filters, as_of)
 overall = matrix[(matrix["practice_code"] == "ALL") & (matrix["course"] == "ALL")].iloc[0]
 trends = tf.training_trends(viewer, filters)
 signals = tf.practice_signals(viewer, filters, cfg.screens.training[0]) if cfg.screens.training else \
@@ -204,14 +204,7 @@ else:
         st.caption("Names are shown for your practice only; other practices appear as counts above.")
     show = st.pills("Show", list(snap.buckets), selection_mode="multi", default=list(snap.buckets),
                     key="chase_buckets")
-    chosen = chase[chase["bucket"].isin(show or [])]
-    chase_table = pd.DataFrame({
-        "Practice": chosen["practice_name"], "Name": chosen["name"], "Role": chosen["role"],
-        "Course": chosen["course_name"], "What to do": chosen["bucket"],
-        "Why": [tf.chase_reason(r) for r in chosen.itertuples(index=False)],
-        "Last completed": [tf.date_text(d) for d in chosen["last_completed"]],
-        "Expires": [tf.date_text(d) for d in chosen["expires_on"]],
-    })
+    chase_table = tf.chase_table_for(viewer, filters, act_on, tuple(show or ()))
     st.caption(f"{len(chase_table):,} items for {chase_table['Name'].nunique():,} people.")
     tf.table_with_download(chase_table, "training_to_chase.csv", "the list to chase", "dl_chase",
                            height=min(36 * (len(chase_table) + 1), 420), audited="training chase list (names)")

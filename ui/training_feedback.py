@@ -35,6 +35,8 @@ from ui.training_ui import (
     compliance_by_role,
     compliance_heatmap,
     compliance_heatmap_for,
+    compliance_matrix_for,
+    chase_table_for,
     compliance_matrix,
     hours_bars,
     hours_by_person,
@@ -78,7 +80,7 @@ from ui.feedback_ui import (
 __all__ = [
     "RAG_SYMBOLS", "RAG_WORDS", "inert_figure", "FONT", "TTL", "_style", "chart_table", "csv_bytes", "date_text",
     "month_text", "num_text", "pct", "practice_series", "practice_signals", "table_with_download", "wrap_name",
-    "BUCKET_COLOURS", "PALE_RAG", "chase_list", "chase_reason", "compliance_by_role", "compliance_heatmap", "compliance_heatmap_for", "practice_lines_for",
+    "BUCKET_COLOURS", "PALE_RAG", "chase_list", "chase_reason", "compliance_by_role", "compliance_heatmap", "compliance_heatmap_for", "practice_lines_for", "compliance_matrix_for", "chase_table_for",
     "compliance_matrix", "hours_bars", "hours_by_person", "hours_summary", "lapsing_bars", "lapsing_by_course",
     "lapsing_counts", "person_hours", "practice_lines", "role_bars", "training_dates", "training_snapshot",
     "training_trends", "ANSWER_WORDS", "MODE_COLOURS", "MODES", "comment_months", "comment_themes", "comments",

@@ -259,3 +259,25 @@ def practice_lines_for(viewer: Viewer, filters: Filters, code: str, names: tuple
 
     fed = pd.DataFrame(list(fed_key), columns=["period_start", "value"]) if fed_key else None
     return practice_lines(practice_series(viewer, filters, code), dict(names), set(hot), fed, unit_title, target)
+
+
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
+def compliance_matrix_for(viewer: Viewer, filters: Filters, as_of: date | None) -> pd.DataFrame:
+    return tr.compliance_matrix(training_snapshot(viewer, filters, as_of))
+
+
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
+def chase_table_for(viewer: Viewer, filters: Filters, as_of: date | None, buckets: tuple[str, ...]) -> pd.DataFrame:
+    """The chase list as the page shows it (names only for the viewer's person-level practices), built once per
+    scope, filters and chosen buckets: thousands of rows at ICB size."""
+    from ui.page_common import date_text
+
+    chase = tr.chase_list(training_snapshot(viewer, filters, as_of), viewer)
+    chosen = chase[chase["bucket"].isin(buckets)]
+    return pd.DataFrame({
+        "Practice": chosen["practice_name"], "Name": chosen["name"], "Role": chosen["role"],
+        "Course": chosen["course_name"], "What to do": chosen["bucket"],
+        "Why": [chase_reason(r) for r in chosen.itertuples(index=False)],
+        "Last completed": [date_text(d) for d in chosen["last_completed"]],
+        "Expires": [date_text(d) for d in chosen["expires_on"]],
+    })
