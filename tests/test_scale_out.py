@@ -150,7 +150,7 @@ def browser():
 def open_as(browser, base: str, route: str, path: str = "", role_label: str | None = None):
     """A browser context pinned to one server by its route cookie, on ``path``, as a demo user."""
     host = base.split("//", 1)[1].split(":")[0]
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1700})  # the whole sidebar in view
     ctx.add_cookies([{"name": "fed_route", "value": route, "domain": host, "path": "/"}])
     page = ctx.new_page()
     page.goto(f"{base}/{path}", timeout=90_000)
@@ -172,8 +172,12 @@ def settle(page, timeout: float = 90_000) -> None:
 
 def practice_options(page) -> list[str]:
     """The practices the sidebar's practice filter offers (the app's cached practice list)."""
-    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Practice").locator("input").click()
-    options = [o.inner_text() for o in page.get_by_role("option").all()]
+    settle(page)
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Practice").locator("input")
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.get_by_role("option").first.wait_for(timeout=30_000)
+    options = page.get_by_role("option").all_inner_texts()  # read at once: the list may re-render while open
     page.keyboard.press("Escape")
     return options
 
