@@ -111,6 +111,18 @@ def test_demo_mode_banner_and_user_picker(app_env):
     for role, email in (("practice_lead", "lead@demo.invalid"), ("viewer", "viewer@demo.invalid")):
         at.selectbox(key="demo_user").set_value(email).run()
         assert at.session_state["viewer"].role == role
+        assert at.query_params["as"] == email  # a link copied now opens as the same demo user
+
+
+def test_a_demo_link_opens_as_its_demo_user(app_env):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.query_params["as"] = "lead@demo.invalid"
+    at.run()
+    assert not at.exception and at.session_state["viewer"].role == "practice_lead"
+    at.switch_page("pages/quality.py").run()  # the choice survives every later run, whatever the widget holds
+    assert at.session_state["viewer"].role == "practice_lead"
 
 
 def test_real_database_without_sign_in_is_refused(fresh_databases, backend, config, monkeypatch):

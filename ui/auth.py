@@ -64,17 +64,32 @@ def _screen(render) -> None:
     st.stop()
 
 
+DEMO_CHOICE = "demo_user_choice"  # the demo user chosen, kept apart from the widget's own state
+
+
+def _remember_demo_choice() -> None:
+    st.session_state[DEMO_CHOICE] = st.session_state.get("demo_user")
+    st.query_params["as"] = st.session_state[DEMO_CHOICE]  # a shared link opens as the same demo user
+
+
 def _demo_viewer() -> Viewer:
     engine = database()
     options = [email for email, *_ in DEMO_USERS]
     labels = {email: f"{ROLE_LABELS[role]} – {name.split(' (')[0]}" for email, role, _, name in DEMO_USERS}
-    if st.session_state.get("demo_user") not in options:
-        st.session_state["demo_user"] = "board@demo.invalid"
+    # The choice lives in a key of its own (and in the URL): on a server's first run Streamlit can give the picker
+    # another widget id, and a choice kept only in the widget then fell back to the first option, Administrator.
+    choice = st.session_state.get(DEMO_CHOICE)
+    if choice not in options:
+        widget, url = st.session_state.get("demo_user"), st.query_params.get("as")
+        choice = widget if widget in options else url if url in options else "board@demo.invalid"
+        st.session_state[DEMO_CHOICE] = choice
+    st.session_state["demo_user"] = choice
     with st.sidebar:
         st.markdown('<div class="fed-banner">Demo mode: fictional data, no sign-in</div>', unsafe_allow_html=True)
         st.selectbox("View the dashboard as", options, key="demo_user", format_func=labels.get,
+                     on_change=_remember_demo_choice,
                      help="Each demo user has a different role, so you can see what each role may see.")
-    viewer = find_viewer(engine, st.session_state["demo_user"])
+    viewer = find_viewer(engine, st.session_state[DEMO_CHOICE])
     if viewer is None:  # demo users removed by hand: fall back to the least privileged view
         viewer = Viewer(email="viewer@demo.invalid", role="viewer", name="Demo viewer")
     return viewer
