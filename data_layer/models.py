@@ -480,3 +480,7 @@ class ChartNote(Base):
         UniqueConstraint("indicator_code", "practice_code", "month", "text", name="uq_chart_notes_natural_key"),
         Index("ix_chart_notes_indicator", "indicator_code", "practice_code"),
     )
+
+
+# Tables kept in their own modules (so this file stays readable) register on the same metadata here.
+from data_layer import models_evidence, models_records  # noqa: E402,F401
