@@ -118,6 +118,9 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
     from .users import add_demo_users
 
     add_demo_users(engine)
+    from .evidence_demo import build_evidence
+
+    build_evidence(engine, seed)  # the evidence register: policies, risk assessments, audits (some overdue)
     record(engine, "demo builder", "demo_built", None, f"seed {seed}, {n_practices} practices, {months} months")
 
     t2 = time.perf_counter()
