@@ -38,6 +38,8 @@ class Strict(BaseModel):
 class Thresholds(Strict):
     suppression_min: int = Field(5, ge=1, description="FFT units with fewer responses than this are not shown")
     gpps_suppression_min: int = Field(10, ge=1)
+    staff_suppression_min: int = Field(
+        5, ge=1, description="staff survey results from fewer respondents than this are not shown")
     spc_run_length: int = Field(7, ge=6, le=8)
     rag_tolerance: float = Field(2.0, ge=0, description="default amber band, in the indicator's units")
     trial_limit_points: int = Field(12, ge=2)
@@ -98,11 +100,13 @@ class Indicator(Strict):
     derived: str | None = None
     courses: tuple[str, ...] = ()  # for training_compliance: which courses count (empty = all required courses)
     days: int | None = None  # for complaint timeliness: working days allowed
+    checks: tuple[str, ...] = ()  # for premises derivations: the check types that count (every practice needs each)
+    roles: tuple[str, ...] = ()  # for workforce derivations: the roles that count (empty = every role)
     # How the figure is judged (one policy for every screen, download and pack):
     judge_months: Literal[1, 3] = 1  # 3: rare events judged over 3-month periods, not single months
     min_denominator: int | None = Field(None, ge=1)  # default thresholds.min_denominator
     spc_window_months: int | None = Field(None, ge=2, le=120)  # default thresholds.spc_window_months
-    suppression: Literal["fft", "gpps"] | None = None  # which small-number rule hides counts (thresholds)
+    suppression: Literal["fft", "gpps", "staff"] | None = None  # which small-number rule hides counts (thresholds)
     published: Published | None = None  # its published source: imports map it without an indicator map
 
     @field_validator("derived")
@@ -133,6 +137,16 @@ class KPI(Strict):
     target: float | None = None
     tolerance: float | None = Field(None, ge=0)
     headline: bool = False  # shown as a headline figure at the top of the overview
+    # Watched for change (Making Data Count) without a target, e.g. incidents, where a target discourages reporting:
+    # the aims scorecard says "monitored, no target".
+    monitored: bool = False
+
+    @model_validator(mode="after")
+    def _monitored_has_no_target(self):
+        if self.monitored and self.target is not None:
+            raise ValueError(f"{self.indicator}: a monitored measure has no target; give a target or monitored, "
+                             "not both")
+        return self
 
 
 class Aim(Strict):
@@ -312,6 +326,9 @@ class FederationConfig(Strict):
             for c in ind.courses:
                 if c not in course_codes:
                     raise ValueError(f"indicators[{i}] ({ind.code}).courses: {c!r} is not a course in training.courses")
+            for r in ind.roles:
+                if r not in self.training.roles:
+                    raise ValueError(f"indicators[{i}] ({ind.code}).roles: {r!r} is not in training.roles")
             if ind.derived and not ind.days:
                 from .measures.registry import get
 
@@ -362,6 +379,8 @@ class FederationConfig(Strict):
             return self.thresholds.suppression_min
         if ind.suppression == "gpps":
             return self.thresholds.gpps_suppression_min
+        if ind.suppression == "staff":
+            return self.thresholds.staff_suppression_min
         return None
 
     @property

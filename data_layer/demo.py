@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Callable
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from . import models as m
+from . import models_records as rec
 from .bulk import insert_frame, record_batch
 from .config import FederationConfig
 
@@ -56,6 +58,10 @@ from .demo_data import (
 )
 
 DEMO_FLAG = "demo_federation"
+# The practice records (data_layer/demo_records.py) by the key the generator returns them under.
+RECORD_TABLES = {"workforce": rec.WorkforceMonth, "staff_survey": rec.StaffSurveyResult,
+                 "ppg_meetings": rec.PPGMeeting, "premises_checks": rec.PremisesCheck,
+                 "abuse_incidents": rec.AbuseIncident}
 
 
 @dataclass
@@ -82,13 +88,20 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
     t0 = time.perf_counter()
     say("Generating the demo federation…")
     data = generate(config, n_practices, months, seed, end_month)
+    from .demo_records import generate_records
+
+    records = generate_records(config, data["practices"], data["staff"], months, end_month or default_end_month(),
+                               seed)
+    if len(records["dementia"]):
+        data["indicators"] = pd.concat([data["indicators"], records.pop("dementia")], ignore_index=True)
+    records.pop("dementia", None)
     timings["generate"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
     say("Writing it to the database…")
     with engine.begin() as conn:
         for table in (m.IndicatorValue, m.TrainingCompletion, m.FFTResponse, m.FFTMonthlyCount, m.Complaint,
-                      m.SignificantEvent, m.Staff, m.Practice, m.ImportBatch):
+                      m.SignificantEvent, *RECORD_TABLES.values(), m.Staff, m.Practice, m.ImportBatch):
             conn.execute(delete(table))
         conn.execute(delete(m.AppMeta).where(m.AppMeta.key == DEMO_FLAG))
         batch = record_batch(conn, "demo", f"demo federation (seed {seed}, {n_practices} practices, {months} months)",
@@ -105,11 +118,11 @@ def build(engine: Engine, config: FederationConfig, n_practices: int = 11, month
         insert_frame(conn, m.TrainingCompletion.__table__, training)
 
         for key, table in (("fft", m.FFTResponse), ("indicators", m.IndicatorValue), ("complaints", m.Complaint),
-                           ("significant_events", m.SignificantEvent)):
-            frame = data[key]
+                           ("significant_events", m.SignificantEvent), *RECORD_TABLES.items()):
+            frame = records[key] if key in RECORD_TABLES else data[key]
             frame = frame.assign(practice_id=frame["practice_code"].map(ids), batch_id=batch)
             insert_frame(conn, table.__table__, frame)
-        total = sum(len(v) for v in data.values())
+        total = sum(len(v) for v in data.values()) + sum(len(v) for v in records.values())
         conn.execute(m.ImportBatch.__table__.update().where(m.ImportBatch.id == batch).values(rows_new=total))
         conn.execute(insert(m.AppMeta).values(key=DEMO_FLAG, value=datetime.now(timezone.utc).isoformat()))
     timings["write"] = time.perf_counter() - t1
@@ -146,7 +159,7 @@ DEMO_CODE = re.compile(r"Z9\d{4}")
 DEMO_BATCH_KINDS = ("demo", "derived")
 # Tables whose rows the demo builder replaces (each row names the import batch it came from).
 _REPLACED = (m.Practice, m.Staff, m.TrainingCompletion, m.FFTResponse, m.FFTMonthlyCount, m.IndicatorValue,
-             m.Complaint, m.SignificantEvent)
+             m.Complaint, m.SignificantEvent, *RECORD_TABLES.values())
 
 
 def is_demo_code(code: str | None) -> bool:

@@ -37,6 +37,7 @@ for i, aim in enumerate(cfg.aims, start=1):
         "✔ On target": tally["on"],
         "▲ Near": tally["near"],
         "✖ Off": tally["off"],
+        "Monitored, no target": sum(k.monitored for k in aim.kpis),
         "Too few to judge": sum(r.judgement == status.TOO_FEW for r in res),
         "Improving": sum(r.variation.startswith("improvement") for r in res),
         "Concern": sum(r.variation.startswith("concern") for r in res),
@@ -78,7 +79,8 @@ for i, aim in enumerate(cfg.aims, start=1):
             st.plotly_chart(views.spc_chart(viewer, filters, ind.code, ind.name, 300), width="stretch",
                             key=f"aim_{aim.id}_{ind.code}")
             value = res.judgement_text if res.suppressed else format_value(res.latest_value, ind.unit)
-            target = f"target {format_value(res.target, ind.unit)}" if res.target is not None else "no target"
+            target = (f"target {format_value(res.target, ind.unit)}" if res.target is not None
+                      else "monitored, no target" if kpi.monitored else "no target")
             st.markdown(f"**{value}** in {month_label(res.latest_period)} · {target} · "
                         f"**{res.status_text}** · {views.variation_label(res)}")
             st.caption(charts.spc_caption(res, rules=False))

@@ -22,6 +22,11 @@ KEYS = {
     "indicator_values": "indicator_code + practice_code + period_start",
     "complaints": "practice + reference (or practice, date, category and summary when there is no reference)",
     "significant_events": "practice + reference (or practice, date and category when there is no reference)",
+    "staff_survey": "practice + survey + month + question",
+    "ppg_meetings": "practice + meeting_date",
+    "premises_checks": "practice + check_type + done_on",
+    "workforce": "practice + month + role",
+    "abuse_incidents": "practice + reference (or practice, date and category when there is no reference)",
 }
 
 

@@ -50,7 +50,8 @@ def stale_reason(engine: Engine) -> str | None:
         return conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == STALE_KEY)).scalar_one_or_none()
 
 
-EVERY_SOURCE = frozenset({"fft", "training", "complaints", "significant_events", "practices", "indicators"})
+EVERY_SOURCE = frozenset({"fft", "training", "complaints", "significant_events", "practices", "indicators",
+                          "staff_survey", "ppg", "premises", "workforce", "violence"})
 
 
 def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", actor: str = "system",
@@ -246,5 +247,15 @@ def _values(conn: Connection, config: FederationConfig, ctx: Context, codes: lis
             own = pv[(pv["indicator_code"] == ind.code) & pv["denominator"].notna()]
             frame = own[["practice_code", "period_start"]].assign(count=own["denominator"])
             hidden[ind.code] = compute.suppression(_basis(frame, ar), ar, config.thresholds.gpps_suppression_min)
+    staff_codes = [i.code for i in config.indicators if i.suppression == "staff" and (codes is None or i.code in codes)]
+    if staff_codes:  # staff survey: hidden on few respondents (people), not few answers
+        from .derivations_records import staff_survey_respondents
+
+        resp = staff_survey_respondents(conn)
+        code_of = dict(zip(practices["practice_id"], practices["code"]))
+        frame = pd.DataFrame({"practice_code": resp["practice_id"].map(code_of), "period_start":
+                              pd.to_datetime(resp["period_start"]), "count": resp["count"].astype(float)}).dropna()
+        rule = compute.suppression(_basis(frame, ar), ar, config.thresholds.staff_suppression_min)
+        hidden.update({c: rule for c in staff_codes})
     out = compute.apply_flags(values, hidden, config)
     return out

@@ -37,7 +37,7 @@ def derivation(name: str, method: str, reads: str, needs_days: bool = False):
 
 
 def _load() -> None:
-    from . import derivations  # noqa: F401  (registers every derivation on import)
+    from . import derivations, derivations_records  # noqa: F401  (registers every derivation on import)
 
 
 def names() -> tuple[str, ...]:

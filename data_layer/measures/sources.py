@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Date, cast, func, select
 
 from .. import models as m
+from .. import models_records as rec
 from ..analytics import training_status
 from ..config import FederationConfig, Indicator
 from ..db import tuples
@@ -41,6 +42,12 @@ def data_months(conn: Connection, derived_codes: list[str]) -> pd.DatetimeIndex:
         select(func.min(m.FFTMonthlyCount.month), func.max(m.FFTMonthlyCount.month)),
         select(func.min(m.Complaint.received_on), func.max(m.Complaint.received_on)),
         select(func.min(m.SignificantEvent.event_date), func.max(m.SignificantEvent.event_date)),
+        # the practice records (data_layer/models_records.py)
+        select(func.min(rec.StaffSurveyResult.period_start), func.max(rec.StaffSurveyResult.period_start)),
+        select(func.min(rec.PPGMeeting.meeting_date), func.max(rec.PPGMeeting.meeting_date)),
+        select(func.min(rec.PremisesCheck.done_on), func.max(rec.PremisesCheck.done_on)),
+        select(func.min(rec.WorkforceMonth.month), func.max(rec.WorkforceMonth.month)),
+        select(func.min(rec.AbuseIncident.incident_date), func.max(rec.AbuseIncident.incident_date)),
         select(func.min(m.IndicatorValue.period_start), func.max(m.IndicatorValue.period_start)).where(
             m.IndicatorValue.indicator_code.not_in(derived_codes)
         ),

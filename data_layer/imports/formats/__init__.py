@@ -10,8 +10,10 @@ from .logs import ComplaintsTemplate, SignificantEventsTemplate
 from .nhse_fft import NHSEMonthlyFFT
 from .practices import PracticesTemplate
 from .qof import PracticeMapping, QOFAchievement, QOFPrevalence
+from .records import PPGMeetingsTemplate, PremisesChecksTemplate, StaffSurveyTemplate
 from .staff import StaffTemplate, TrainingTemplate
 from .wide import WideIndicators
+from .workforce import AbuseIncidentsTemplate, WorkforceTemplate
 
 FORMAT_CLASSES: tuple[type[Format], ...] = (
     PracticesTemplate,
@@ -21,6 +23,11 @@ FORMAT_CLASSES: tuple[type[Format], ...] = (
     IndicatorValuesTemplate,
     ComplaintsTemplate,
     SignificantEventsTemplate,
+    StaffSurveyTemplate,
+    PPGMeetingsTemplate,
+    PremisesChecksTemplate,
+    WorkforceTemplate,
+    AbuseIncidentsTemplate,
     PracticeFFTExport,
     NHSEMonthlyFFT,
     Fingertips,
