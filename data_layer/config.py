@@ -72,15 +72,27 @@ class Published(Strict):
     fingertips_id: str | None = Field(None, pattern=r"^[0-9]{1,9}$")
     qof_indicator: str | None = Field(None, min_length=2)
     wide_column: str | None = Field(None, min_length=2)
+    # A vaccine of a numerator/denominator immunisations file, as "<Item> at <Age>", e.g. "MMR2 at 5 years".
+    vaccine_item: str | None = Field(None, min_length=2)
+    # A payment column of NHS Payments to General Practice, per registered or weighted patient.
+    payments_column: str | None = Field(None, min_length=2)
+    per_patient: Literal["registered", "weighted"] = "registered"
 
     @model_validator(mode="after")
     def _names_a_source(self):
-        if not any((self.fingertips_id, self.qof_indicator, self.wide_column)):
-            raise ValueError("published needs at least one of fingertips_id, qof_indicator or wide_column")
+        if not any((self.fingertips_id, self.qof_indicator, self.wide_column, self.vaccine_item,
+                    self.payments_column)):
+            raise ValueError("published needs at least one of fingertips_id, qof_indicator, wide_column, "
+                             "vaccine_item or payments_column")
         return self
 
+    @property
+    def payments(self) -> str | None:
+        """The payments source as the payments import names it: "<column> per <registered|weighted> patient"."""
+        return f"{self.payments_column} per {self.per_patient} patient" if self.payments_column else None
 
-PUBLISHED_FIELDS = ("fingertips_id", "qof_indicator", "wide_column")
+
+PUBLISHED_FIELDS = ("fingertips_id", "qof_indicator", "wide_column", "vaccine_item", "payments")
 
 
 class Indicator(Strict):
@@ -90,7 +102,7 @@ class Indicator(Strict):
     description: str
     numerator: str
     denominator: str
-    unit: Literal["%", "per 1,000", "per 10,000", "count", "rate", "score"] = "%"
+    unit: Literal["%", "per 1,000", "per 10,000", "count", "rate", "score", "£"] = "%"
     multiplier: float = Field(100.0, gt=0, description="value = numerator / denominator × multiplier")
     direction: Direction
     key_question: Literal["Safe", "Effective", "Caring", "Responsive", "Well-led"]

@@ -80,6 +80,9 @@ PUBLISHED_DEMO: dict[str, tuple[float, float]] = {
     "MMR1_AGE1": (91.0, 3.0),
     "HYP_BP_80": (82.0, 4.0),
     "BP_RECORDED_45": (89.0, 3.0),
+    "PAYMENTS_PER_WEIGHTED_PATIENT": (138.0, 9.0),  # £ a year (NHS Payments to General Practice)
+    "PAYMENTS_PER_REGISTERED_PATIENT": (136.0, 9.0),
+    "QOF_PAYMENTS_PER_PATIENT": (12.5, 1.5),
 }
 
 POSITIVE_COMMENTS = [

@@ -329,4 +329,6 @@ def format_value(value: float | None, unit: str, signed: bool = False) -> str:
         return f"{sign}{value:.1f}%" if not signed else f"{sign}{value:.1f} pts"
     if unit == "count":
         return f"{sign}{value:,.0f}"
+    if unit == "£":  # money: "£136.54", "-£3.10"
+        return f"{'-' if value < 0 else sign}£{abs(value):,.2f}"
     return f"{sign}{value:.2f} {unit}"

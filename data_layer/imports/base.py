@@ -51,6 +51,8 @@ class ImportOptions:
     period: str | None = None  # for files that do not say which period they cover
     keep_benchmarks: bool = True
     add_pcn: tuple[str, ...] = ()  # practice mapping files: add the practices of these PCNs to the federation
+    add_sub_icb: tuple[str, ...] = ()  # mapping or epraccur files: add the practices of these sub-ICBs (code or name)
+    add_practices: tuple[str, ...] = ()  # mapping or epraccur files: add these practices (ODS codes)
     max_bytes: int = MAX_FILE_BYTES
     today: date | None = None
     chunk_rows: int = CHUNK_ROWS

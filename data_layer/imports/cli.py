@@ -69,6 +69,8 @@ def cmd_import(args) -> int:
         period=args.period,
         keep_benchmarks=not args.no_benchmarks,
         add_pcn=tuple(args.add_pcn or ()),
+        add_sub_icb=tuple(args.add_sub_icb or ()),
+        add_practices=tuple(c.strip() for v in args.add_practices or () for c in v.split(",") if c.strip()),
         max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else MAX_FILE_BYTES,
     )
     from ..audit import ActorError, cli_actor
@@ -159,6 +161,12 @@ def register(sub) -> None:
                    help="do not keep rows for other areas and unmapped indicators as benchmark values")
     p.add_argument("--add-pcn", action="append", metavar="PCN",
                    help="practice mapping files: add the practices of this PCN (name or code) to the federation")
+    p.add_argument("--add-sub-icb", action="append", metavar="SUB_ICB",
+                   help="practice mapping or epraccur files: add the open GP practices of this sub-ICB (code, e.g. "
+                        "91Q, or name) to the federation")
+    p.add_argument("--add-practices", action="append", metavar="CODE,...",
+                   help="practice mapping or epraccur files: add these practices (ODS codes, comma-separated; "
+                        "repeatable) to the federation")
     p.add_argument("--add-indicators", action="store_true",
                    help="Fingertips files: add the file's indicators that are not in the catalogue to "
                         "federation.local.toml beside the federation config (name, unit and polarity from the file), "

@@ -307,7 +307,9 @@ def _scan_items(src: SourceFile, det: Detection, fmt: Format) -> pd.DataFrame:
     if counts is None:
         return pd.DataFrame(columns=["source", "name", "rows"])
     frame = counts.rename("rows").reset_index()
-    if len(cols) == 1:
+    if hasattr(fmt, "item_table"):  # the format names its items from several columns (a vaccine and an age)
+        frame = fmt.item_table(frame)
+    elif len(cols) == 1:
         frame = frame.rename(columns={cols[0]: "source"})
         frame["name"] = frame["source"]
     else:

@@ -5,9 +5,11 @@ from ..base import Format
 from .practice_facts import CQCApiJSON, CQCKeyQuestions, CQCOverall, Epraccur, ListSizes
 from .fft_responses import FFTResponsesTemplate, PracticeFFTExport
 from .fingertips import Fingertips
+from .immunisations import Immunisations
 from .indicator_values import IndicatorValuesTemplate
 from .logs import ComplaintsTemplate, SignificantEventsTemplate
 from .nhse_fft import NHSEMonthlyFFT
+from .payments import Payments
 from .practices import PracticesTemplate
 from .qof import PracticeMapping, QOFAchievement, QOFPrevalence
 from .records import PPGMeetingsTemplate, PremisesChecksTemplate, StaffSurveyTemplate
@@ -39,6 +41,8 @@ FORMAT_CLASSES: tuple[type[Format], ...] = (
     CQCKeyQuestions,
     CQCApiJSON,
     Epraccur,
+    Payments,
+    Immunisations,
     WideIndicators,
 )
 BY_KIND: dict[str, type[Format]] = {f.kind: f for f in FORMAT_CLASSES}

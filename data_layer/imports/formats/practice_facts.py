@@ -11,7 +11,8 @@ import pandas as pd
 from ..base import Col, Context, Format, Match, report_repeats
 from ..values import lookup, norm, norm_series, parse_dates, parse_numbers, stripped
 from ..writer import row_hash
-from .practices import MAX_LIST_SIZE
+from .choosing import choice_words, chosen_rows, wanted
+from .practices import MAX_LIST_SIZE, PRACTICES
 from .qof import PRACTICE_UPDATES
 
 RATINGS = {norm(r): r for r in ("Outstanding", "Good", "Requires improvement", "Inadequate",
@@ -261,12 +262,32 @@ class Epraccur(Format):
 
     def process(self, chunk: pd.DataFrame, ctx: Context):
         log = ctx.log
-        practice_id, known = ctx.practice_ids(chunk, "practice_code", outside="skip")
+        codes = stripped(chunk["practice_code"]).str.upper()
         status = stripped(chunk["status"]).str.upper()
+        add = np.zeros(len(chunk), dtype=bool)
+        writes = []
+        if wanted(ctx):  # set-up: the practices of a sub-ICB (the commissioner column), or codes
+            chosen = chosen_rows(ctx, chunk, codes, None, {"commissioner": stripped(chunk["commissioner"])})
+            gp_open = ((stripped(chunk["prescribing_setting"]) == "4") & (status == "A")).to_numpy()
+            listed = codes.isin({c.strip().upper() for c in ctx.options.add_practices}).to_numpy()
+            add = chosen & ~codes.isin(list(ctx.code_to_id)).to_numpy() & (gp_open | listed)
+            left = int((chosen & ~gp_open & ~listed).sum())
+            if left:
+                log.note(f"{left:,} organisations of {choice_words(ctx)} are not open GP practices (closed, or "
+                         "another prescribing setting): not added", count=left)
+            if add.any():
+                new = pd.DataFrame({"code": codes, "name": stripped(chunk["name"]).str.title(), "pcn": None,
+                                    "active": lookup(status, STATUS).fillna(False).astype(bool)})[add]
+                new = new.drop_duplicates("code")
+                log.note(f"{len(new)} practices of {choice_words(ctx)} added to the federation (names as ODS "
+                         "publishes them; their PCN comes from the practice to PCN mapping file)", count=len(new))
+                writes.append((PRACTICES, new))
+                ctx.practices_seen.update(new["code"].tolist())
+        practice_id, known = ctx.practice_ids(chunk[~add], "practice_code", outside="skip")
+        known = _spread(known, ~add)
         bad = ~status.isin(list(STATUS)).to_numpy() & known
         log.add_mask("error", "is not an ODS status code (A active, C closed, D dormant, P proposed)", chunk, bad,
                      "status")
-        codes = stripped(chunk["practice_code"]).str.upper()
         out = pd.DataFrame({"code": codes, "active": lookup(status, STATUS)})[known & ~bad]
         closing = chunk[known & ~bad & (status != "A").to_numpy()]
         for code, st, name in zip(stripped(closing["practice_code"]), stripped(closing["status"]),
@@ -274,5 +295,12 @@ class Epraccur(Format):
             log.note(f"{code} {name.title()} is {STATUS_WORDS[st.upper()]} in ODS: marked inactive, so it leaves "
                      "the dashboard's views (its history is kept)")
         out = _one_per_practice(ctx, chunk[known & ~bad], codes[known & ~bad], out, "status")
-        ctx.stats["rows_for_federation"] += len(out)
-        return [(PRACTICE_UPDATES, out)]
+        ctx.stats["rows_for_federation"] += len(out) + int(add.sum())
+        return [(PRACTICE_UPDATES, out), *writes]
+
+
+def _spread(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """A mask over the rows ``where`` selects, put back over every row (False elsewhere)."""
+    out = np.zeros(len(where), dtype=bool)
+    out[where] = values
+    return out

@@ -8,9 +8,10 @@ import pandas as pd
 
 from ... import models as m
 from ..base import Col, Context, Format, file_period, report_repeats
-from ..values import lookup, norm, norm_series, parse_numbers, period_label, stripped
+from ..values import lookup, norm_series, parse_numbers, period_label, stripped
 from ..writer import Target, row_hash
 from .benchmarks import BENCHMARKS, benchmark_frame, value_rows
+from .choosing import choice_words, chosen_rows
 from .indicator_values import INDICATOR_VALUES, finish_values
 from .practices import MAX_LIST_SIZE, PRACTICES
 
@@ -30,6 +31,8 @@ class PracticeMapping(Format):
         Col("pcn_name", ("pcn name",)),
         Col("pcn_code", ("pcn ods code", "pcn code"), required=False),
         Col("sub_icb_code", ("sub icb ods code", "sub icb location code", "sub icb code"), required=False),
+        Col("sub_icb_ons_code", ("sub icb ons code",), required=False),
+        Col("sub_icb_name", ("sub icb name", "sub icb location name"), required=False),
         Col("icb_code", ("icb ods code", "icb code"), required=False),
     )
 
@@ -38,16 +41,10 @@ class PracticeMapping(Format):
         codes = stripped(chunk["practice_code"]).str.upper()
         pcn = stripped(chunk["pcn_name"])
         names = stripped(chunk["practice_name"]) if "practice_name" in chunk else codes
-        wanted = {norm(p) for p in ctx.options.add_pcn}
         pcn_code = stripped(chunk["pcn_code"]).str.upper() if "pcn_code" in chunk else pd.Series("", chunk.index)
         in_fed = codes.isin(list(ctx.code_to_id)).to_numpy().copy()
-        add = ~in_fed & (norm_series(pcn).isin(wanted) | norm_series(pcn_code).isin(wanted)).to_numpy().copy()
-        if wanted:
-            found = set(norm_series(pcn)[add]) | set(norm_series(pcn_code)[add]) | \
-                {norm(p) for p, c in zip(pcn[in_fed], pcn_code[in_fed])}
-            for p in ctx.options.add_pcn:
-                if norm(p) not in found and norm(p) not in set(norm_series(pcn)) | set(norm_series(pcn_code)):
-                    log.error(f"no practice in the file belongs to the PCN {p!r}", column="add PCN", value=p)
+        sub_icb = {c: stripped(chunk[c]) for c in ("sub_icb_code", "sub_icb_ons_code", "sub_icb_name") if c in chunk}
+        add = ~in_fed & chosen_rows(ctx, chunk, codes, {"name": pcn, "code": pcn_code}, sub_icb)
         # National files list a few practices twice (e.g. once per clinical system): harmless unless the PCNs differ,
         # and only the federation's practices matter.
         ours = in_fed | add
@@ -64,7 +61,7 @@ class PracticeMapping(Format):
         writes.append((PRACTICE_UPDATES, update))
         if add.any():
             new = pd.DataFrame({"code": codes, "name": names, "pcn": pcn, "active": True})[add]
-            log.note(f"{int(add.sum())} practices of {', '.join(ctx.options.add_pcn)} added to the federation",
+            log.note(f"{int(add.sum())} practice{'s' * (int(add.sum()) != 1)} of {choice_words(ctx)} added to the federation",
                      count=int(add.sum()))
             writes.append((PRACTICES, new))
         ctx.practices_seen.update(codes[in_fed | add].tolist())
