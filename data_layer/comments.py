@@ -5,7 +5,6 @@ Split out of ``feedback`` (which re-exports every name here).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, or_, select
 
 from . import engine as calc
+from .comment_search import postgresql_condition, search_words, sqlite_matches, words_in
 from . import models as m
 from .config import FederationConfig
 from .feedback_scope import ANSWER_WORDS, Scope, _month_bounds, _practice_ids, scope, small_months
@@ -26,10 +26,6 @@ from .scope import Viewer
 # ----------------------------------------------------------------------------------------------------------------
 # Comments
 # ----------------------------------------------------------------------------------------------------------------
-def _comment_text():
-    return func.lower(func.coalesce(m.FFTResponse.comment, "") + " " + func.coalesce(m.FFTResponse.comment_2, ""))
-
-
 def tag_themes(config: FederationConfig, text: str | None) -> list[str]:
     """The themes a text carries by the config's rule (the stored tags were made by the same rule)."""
     return tag_text(config, text)
@@ -106,9 +102,9 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
     """Patients' comments for the comments browser, newest first, redacted for this viewer.
 
     Only comments from the viewer's person-level practices (within the sidebar selection) are ever read. Filters:
-    ``search`` (words anywhere in either answer, any case), ``practice_codes``, ``month`` (first day), ``ratings``
-    (answer ids 1–6, either question) and ``themes`` (any of them). At most ``limit`` rows are returned;
-    ``matching`` says how many there are."""
+    ``search`` (full text: every word starts a word of either answer, any case; best matches first, then
+    newest), ``practice_codes``, ``month`` (first day), ``ratings`` (answer ids 1–6, either question) and ``themes``
+    (any of them). At most ``limit`` rows are returned; ``matching`` says how many there are."""
     sc = scope(engine, config, viewer, filters)
     readable, why = _readable(sc, viewer)
     allowed = tuple(c for c in readable if not practice_codes or c in practice_codes)
@@ -138,15 +134,25 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
             ct.theme.in_(tuple(themes)), m.Practice.code.in_(allowed),
             ct.month >= pd.Timestamp(start).replace(day=1).date(), ct.month <= end)
         conds.append(m.FFTResponse.id.in_(tagged))
-    words = [w for w in re.split(r"\s+", (search or "").strip().lower()) if w]
-    for w in words:
-        conds.append(_comment_text().contains(w, autoescape=True))
+    words = search_words(search)
     base = (select(m.FFTResponse.id, m.FFTResponse.response_date, m.Practice.code, m.FFTResponse.scale,
                    m.FFTResponse.rating, m.FFTResponse.comment, m.FFTResponse.comment_2, m.FFTResponse.mode)
-            .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id).where(and_(*conds))
-            .order_by(m.FFTResponse.response_date.desc(), m.FFTResponse.id.desc()))
+            .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id))
     count_stmt = (select(func.count()).select_from(m.FFTResponse)
-                  .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id).where(and_(*conds)))
+                  .join(m.Practice, m.Practice.id == m.FFTResponse.practice_id))
+    order = [m.FFTResponse.response_date.desc(), m.FFTResponse.id.desc()]
+    if words:  # the full-text index (data_layer/comment_search.py), best matches first
+        if engine.dialect.name == "sqlite":
+            found = sqlite_matches(words)
+            base = base.join(found, found.c.id == m.FFTResponse.id)
+            count_stmt = count_stmt.join(found, found.c.id == m.FFTResponse.id)
+            order = [found.c.rank.asc(), *order]
+        else:
+            matches, rank = postgresql_condition(words)
+            conds.append(matches)
+            order = [rank.desc(), *order]
+    base = base.where(and_(*conds)).order_by(*order)
+    count_stmt = count_stmt.where(and_(*conds))
     redacting = redact_for(viewer, "07700 900123") != "07700 900123"
     with engine.connect() as conn:
         if words and redacting:
@@ -163,11 +169,10 @@ def comments(engine: Engine, config: FederationConfig, viewer: Viewer, filters: 
     for col in ("comment", "follow_up"):
         df[col] = pd.Series([redact_for(viewer, t) for t in df[col]], index=df.index, dtype=object)
     if words and redacting:
-        text = (df["comment"].fillna("") + " " + df["follow_up"].fillna("")).str.lower()
-        keep = np.ones(len(df), dtype=bool)
-        for w in words:
-            keep &= text.str.contains(w, regex=False).to_numpy()
-        df = df[keep]
+        # The index found the words in the text as written; keep only comments that still hold them as the viewer
+        # reads them (a redacted name or number is not findable).
+        keep = [words_in(f"{a or ''} {b or ''}", words) for a, b in zip(df["comment"], df["follow_up"])]
+        df = df[np.asarray(keep, dtype=bool)] if len(df) else df
         matching = len(df)
         df = df.head(limit)
     df["themes"] = _stored_tags(engine, config, df["id"])

@@ -1,6 +1,7 @@
 """Alembic environment: the engine is handed over by data_layer.db (no alembic.ini needed)."""
 from alembic import context
 
+from data_layer.comment_search import include_name
 from data_layer.db import make_engine
 from data_layer.models import Base
 
@@ -13,6 +14,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs batch mode to alter tables
         compare_type=True,
+        include_name=include_name,  # the comment search indexes are not in the models (data_layer/comment_search.py)
     )
     with context.begin_transaction():
         context.run_migrations()
