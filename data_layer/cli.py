@@ -208,6 +208,15 @@ COMMANDS["actions"] = register_actions
 COMMANDS["notes"] = register_notes
 
 
+def _register_evidence(sub) -> None:
+    from .evidence_cli import register
+
+    register(sub)
+
+
+COMMANDS["evidence"] = _register_evidence
+
+
 def _register_digest(sub) -> None:
     from .governance.digest import register
 

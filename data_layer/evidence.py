@@ -30,7 +30,7 @@ from . import evidence_files as files
 from . import models as m
 from .cqc import KEY_QUESTIONS
 from .evidence_rules import (CATEGORIES, COLUMNS, DEFAULT_CATEGORY, DOCUMENT_TYPES, DUE_SOON_DAYS, FEDERATION,
-                             FEDERATION_WORDS, FIELD_LABELS, STATEMENT_KQ, STATEMENT_ORDER, EvidenceError,
+                             FEDERATION_WORDS, FIELD_LABELS, STATEMENT_KQ, STATEMENT_ORDER, TITLE_MAX, EvidenceError,
                              EvidenceRefused, _UNSET, _check_dates, _check_link, _check_owner, _check_practice,
                              _check_title, _clean, _now, _readable, _refuse_edit, editable_practices, may_edit,
                              may_read, may_read_items, parse_category, parse_document_type, parse_statement,
@@ -262,6 +262,28 @@ def overdue_total(engine: Engine, practice_codes=None, today: date | None = None
     return int(summary(engine, Viewer("system", "viewer"), practice_codes, today)["overdue"].sum())
 
 
+OVERDUE_COLUMNS = ["practice_code", "where", "count", "oldest_due", "titles"]
+
+
+def overdue_by_practice(engine: Engine, viewer: Viewer, practice_codes=None, today: date | None = None
+                        ) -> pd.DataFrame:
+    """Overdue reviews per practice (and one row for the federation-wide items), most overdue first: the "what needs
+    attention" input. A viewer gets one row of counts for all of them together, with no titles."""
+    today = today or date.today()
+    if not may_read_items(viewer):
+        n = overdue_total(engine, practice_codes, today)
+        rows = [("", "All practices", n, None, "")] if n else []
+        return pd.DataFrame(rows, columns=OVERDUE_COLUMNS)
+    items = list_evidence(engine, viewer, practice_codes=practice_codes, overdue=True, today=today)
+    rows = []
+    for (code, where), g in items.groupby(["practice_code", "where"], sort=False):
+        g = g.sort_values("review_due")
+        rows.append((code, where, len(g), g["review_due"].iloc[0],
+                     "; ".join(f"{t} (due {d:%d %b %Y})" for t, d in zip(g["title"], g["review_due"]))))
+    df = pd.DataFrame(rows, columns=OVERDUE_COLUMNS)
+    return df.sort_values(["oldest_due", "where"]).reset_index(drop=True) if len(df) else df
+
+
 def open_file(engine: Engine, viewer: Viewer, item_id: int, store_dir: Path | None = None) -> EvidenceFile:
     """The stored file of an item, for someone who may read that practice's records (EvidenceRefused otherwise;
     EvidenceError for an item held as a link or a file missing from the store). Every opening is audited."""
@@ -291,4 +313,4 @@ def open_file(engine: Engine, viewer: Viewer, item_id: int, store_dir: Path | No
 
 __all__ = ["CATEGORIES", "DOCUMENT_TYPES", "EvidenceError", "EvidenceFile", "EvidenceRefused", "KEY_QUESTIONS",
            "add_evidence", "editable_practices", "get_evidence", "list_evidence", "may_edit", "may_read",
-           "open_file", "overdue_total", "summary", "update_evidence"]
+           "open_file", "overdue_by_practice", "overdue_total", "summary", "update_evidence"]

@@ -223,17 +223,21 @@ def practice_matrix(rows: pd.DataFrame, federation: dict[str, calc.KPIResult], c
 # ---------------------------------------------------------------------------------------------------------------
 ATTENTION_COLUMNS = ["kind", "rank", "where", "practice_code", "indicator_code", "headline", "detail"]
 KIND_CONCERN, KIND_TARGET, KIND_TRAINING = "Special-cause concern", "Missed target", "Training lapsed or lapsing"
+KIND_EVIDENCE = "Evidence review overdue"
 
 
 def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResult], rows: pd.DataFrame,
-                    training: pd.DataFrame | None, where: str = "Federation") -> pd.DataFrame:
+                    training: pd.DataFrame | None, where: str = "Federation",
+                    evidence: pd.DataFrame | None = None) -> pd.DataFrame:
     """The list a board starts with, in words, most serious first within each kind.
 
     * special-cause concern: the latest month of a measure is a Making Data Count concern, for the selected
       practices together (``federation``) or for one practice (``rows``, from ``practice_results``);
     * missed target: the selected practices together are off target (red) on a measure;
     * training: practices with required training lapsed, never completed, or lapsing within 30 days
-      (``training``: ``training.lapsing_counts`` output).
+      (``training``: ``training.lapsing_counts`` output);
+    * evidence: documents in the evidence register whose review date has passed, per practice
+      (``evidence``: ``evidence.overdue_by_practice`` output).
     """
     items = []
     for code, res in federation.items():
@@ -303,8 +307,17 @@ def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResu
                 "detail": "Required staff × course training" + (
                     f": {later} more lapse within {horizon}." if later_cols else "."),
             })
+    for r in ([] if evidence is None else evidence.to_dict("records")):
+        n = int(r["count"])
+        items.append({
+            "kind": KIND_EVIDENCE, "rank": -n, "where": r["where"], "practice_code": r["practice_code"],
+            "indicator_code": "",
+            "headline": f"{r['where']}: {n} evidence review{'s' if n != 1 else ''} overdue",
+            "detail": (r["titles"] + "." if r["titles"] else
+                       "Documents in the evidence register whose review date has passed."),
+        })
     df = pd.DataFrame(items, columns=ATTENTION_COLUMNS)
-    kinds = {KIND_CONCERN: 0, KIND_TARGET: 1, KIND_TRAINING: 2}
+    kinds = {KIND_CONCERN: 0, KIND_TARGET: 1, KIND_TRAINING: 2, KIND_EVIDENCE: 3}
     return df.sort_values(["kind", "rank"], key=lambda s: s.map(kinds) if s.name == "kind" else s,
                           kind="mergesort").reset_index(drop=True)
 

@@ -32,6 +32,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/practice.py", "Practice profile", ":material/local_hospital:", EVERYONE, "Practices", "practice"),
     PageSpec("pages/actions.py", "Actions", ":material/task_alt:", EVERYONE, "Board", "actions"),
     PageSpec("pages/compare.py", "Compare PCNs and groups", ":material/compare_arrows:", EVERYONE, "Board", "compare"),
+    PageSpec("pages/evidence.py", "Evidence register", ":material/folder_open:", EVERYONE, "Inspection", "evidence"),
     PageSpec("pages/inspection.py", "Inspection pack", ":material/fact_check:", ("admin", "board", "practice_lead"),
              "Inspection", "inspection"),
     PageSpec("pages/imports.py", "Import data", ":material/upload_file:", ("admin",), "Administration", "import"),
