@@ -41,8 +41,8 @@ if board_pack_ui.may_download(viewer) and pack_month is not None:
 st.subheader("What needs attention")
 soon = cfg.thresholds.lapsing_buckets[0]
 st.caption("Worked out from the same figures as the rest of the dashboard: measures whose latest period is a "
-           "special-cause concern (Making Data Count), measures off target, and required training that has lapsed or "
-           f"lapses within {soon} days. A figure on too few cases (fewer than {cfg.thresholds.min_denominator}) is "
+           "special-cause concern (Making Data Count), measures off target, required training that has lapsed or "
+           f"lapses within {soon} days, and documents in the evidence register overdue for review. A figure on too few cases (fewer than {cfg.thresholds.min_denominator}) is "
            "never called a concern or off target: it says “too few to judge”. Select an item to open the measure or "
            "the practice.")
 items = views.attention(viewer, filters, where)
@@ -52,6 +52,8 @@ KINDS = (
     ("Missed target", "Missed targets", ":material/flag:", "Every measure with a target is on or near target."),
     ("Training lapsed or lapsing", "Training lapsed or lapsing", ":material/school:",
      f"No required training has lapsed or lapses within {cfg.thresholds.lapsing_buckets[0]} days."),
+    ("Evidence review overdue", "Evidence reviews overdue", ":material/folder_open:",
+     "No policy, risk assessment or other document in the evidence register is overdue for review."),
 )
 SHOWN = 5
 
@@ -60,6 +62,12 @@ anonymised = viewer.role in ("practice_lead", "viewer") and not cfg.thresholds.n
 
 
 def attention_link(item) -> None:
+    if item.kind == "Evidence review overdue":  # to the register, filtered to that practice's overdue reviews
+        views.page_link("pages/evidence.py", viewer.role, label=plain(item.headline),
+                        query_params={"overdue": "1", **({"held_for": item.practice_code} if item.practice_code
+                                                         else {})})
+        st.caption(plain(item.detail))
+        return
     # where other practices are anonymised, a link must not carry their code: send those to the measure instead
     if item.practice_code and not (anonymised and item.practice_code not in viewer.practice_codes):
         st.page_link("pages/practice.py", label=plain(item.headline), query_params={"profile": item.practice_code})
@@ -80,7 +88,7 @@ if items.empty and card["value"].isna().all():
     st.info("Nothing to show: there is no data for the chosen practices and period.", icon=":material/info:")
 else:
     st.markdown(views.WRAP_LINKS_CSS, unsafe_allow_html=True)  # static CSS: let long link labels wrap
-    columns = st.container(key="attention").columns(3)
+    columns = st.container(key="attention").columns(len(KINDS))
     for col, (kind, heading, icon, none_text) in zip(columns, KINDS):
         these = items[items["kind"] == kind]
         with col, st.container(border=True):

@@ -67,7 +67,19 @@ def training_lapsing(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
 def attention(viewer: Viewer, filters: calc.Filters, where: str) -> pd.DataFrame:
     rows, _ = practice_results(viewer, filters)
-    return v.attention_items(config(), kpi_results(viewer, filters), rows, training_lapsing(viewer, filters), where)
+    return v.attention_items(config(), kpi_results(viewer, filters), rows, training_lapsing(viewer, filters), where,
+                             evidence_overdue(viewer, filters))
+
+
+def evidence_overdue(viewer: Viewer, filters: calc.Filters) -> pd.DataFrame:
+    """Overdue reviews in the evidence register for the chosen practices (and the federation-wide items)."""
+    from data_layer import evidence
+
+    chosen = filters.practice_codes or filters.pcn or filters.group
+    codes = calc.resolve_practices(database(), viewer, filters, config()) if chosen else None
+    if chosen and not codes:
+        return pd.DataFrame(columns=evidence.OVERDUE_COLUMNS)
+    return evidence.overdue_by_practice(database(), viewer, practice_codes=codes)
 
 
 # Figures: building a plotly figure validates every property (50-150 ms each), and a page of control charts has

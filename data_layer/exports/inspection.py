@@ -29,6 +29,7 @@ from ..scope import ROLE_LABELS, AccessDenied, Viewer
 from .pack_model import PACK_MONTHS, InspectionPack, NoData, Table, UnknownPractice
 from .redact import Redactor, redactor_for  # noqa: F401  (Redactor: part of this module's public names)
 from .sections import appendix, complaints, feedback, measures, training
+from .sections import evidence as evidence_register
 
 # ---------------------------------------------------------------------------------------------------------------
 # Scope and period
@@ -147,6 +148,7 @@ def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practic
         ("Responsive", "Listening to and involving people"): complaints.complaints(engine, config, viewer, pack,
                                                                                    filters, clean),
     }
+    evidence_register.merge(extras, evidence_register.statements(engine, viewer, pack))
     for kq in KEY_QUESTIONS:
         pack.key_questions.append(measures.key_question(config, pack, kq, evidence, extras, fed_results))
 
