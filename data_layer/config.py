@@ -282,6 +282,18 @@ class Completeness(Strict):
     sources: dict[str, SubmissionDeadline] = Field(default_factory=dict)
 
 
+class Benchmarks(Strict):
+    """The published areas a federation is compared with besides England (data_layer/measures/benchmarks.py): the
+    ONS codes Fingertips and NHS England publish figures under (NHS region E40…, ICB E54…, sub-ICB location E38…).
+    England (E92000001) is always compared; each practice's PCN is found by its name. An area left empty is not
+    shown."""
+
+    england: str = Field("E92000001", pattern=r"^[A-Z][0-9A-Z]{2,19}$")
+    region: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{2,19}$")
+    icb: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{2,19}$")
+    sub_icb: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{2,19}$")
+
+
 class FederationConfig(Strict):
     name: str
     short_name: str
@@ -294,6 +306,7 @@ class FederationConfig(Strict):
     groups: tuple[Group, ...] = ()
     themes: tuple[Theme, ...] = ()  # comment themes, tagged once per comment (data_layer/measures/themes.py)
     completeness: Completeness = Completeness()  # submission deadlines per dataset
+    benchmarks: Benchmarks = Benchmarks()  # the published areas beside England that figures are compared with
 
     @model_validator(mode="after")
     def _completeness_sources(self):

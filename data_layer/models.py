@@ -483,4 +483,4 @@ class ChartNote(Base):
 
 
 # Tables kept in their own modules (so this file stays readable) register on the same metadata here.
-from data_layer import models_evidence, models_records  # noqa: E402,F401
+from data_layer import models_benchmarks, models_evidence, models_records  # noqa: E402,F401

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from data_layer import engine as calc
+from data_layer.measures import benchmarks as benchmark_words
 from data_layer.policy import status
 from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
 from ui import charts, data, state, views
@@ -93,6 +94,8 @@ else:
     if summary:
         st.markdown(views.md(" ".join(summary)))
 
+    bench, bench_fed = views.benchmarks(viewer, one)
+    england = bench[bench["level"] == "england"].set_index("indicator_code")
     table_rows = []
     for r in cfg.kpi_rows():
         c = r["indicator_code"]
@@ -107,19 +110,39 @@ else:
             "Federation": format_value(fed.latest_value, r["unit"]),
             "Compared with federation": "–" if cmp is None else
             f"{COMPARISON_SYMBOLS.get(cmp['comparison'], '')} {cmp['comparison'].capitalize()}",
+            "England": format_value(england.loc[c, "value"], r["unit"]) if c in england.index else "–",
+            "Compared with England": benchmark_words.comparison_cell(england.loc[c]) if c in england.index
+            else "–",
             "Variation": views.variation_label(res),
             "Month": month_label(res.latest_period),
         })
     table = pd.DataFrame(table_rows).drop_duplicates("Measure")
     st.caption("Compared with federation: ▲ better, ● similar, ▼ worse — when the practice's 95% interval lies wholly "
                "above or below the federation's figure for the same month. Variation: the practice's own control chart "
-               "(⇑⇓ improving, ↑!↓! concern, ∼ common cause).")
+               "(⇑⇓ improving, ↑!↓! concern, ∼ common cause). England: the latest period England's figure is published "
+               "for, compared the same way (its period and source are under National and local benchmarks).")
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Aim": st.column_config.NumberColumn(width="small", format="%d"),
                                 "Measure": st.column_config.TextColumn(width="medium")})
     st.download_button("Download this practice's measures (CSV)", lambda: views.csv_bytes(table),
                        file_name=f"{code}_measures.csv", mime="text/csv", icon=":material/download:",
                        key="dl_practice_measures")
+
+    # --- National and local benchmarks
+    st.subheader("National and local benchmarks")
+    beside = benchmark_words.table(bench, cfg, "Practice", federation=bench_fed)
+    if beside.empty:
+        st.caption("No published benchmarks held for this practice's measures: import an OHID Fingertips export "
+                   "(its England, region, ICB, sub-ICB and PCN rows are kept as benchmarks).")
+    else:
+        st.caption("The practice beside the federation, England, its NHS region, ICB, sub-ICB location and PCN for "
+                   "the same published period (95% intervals). Better, similar or worse than England: Fingertips' "
+                   "method, the practice's interval wholly above or below England's value.")
+        st.dataframe(beside, hide_index=True, width="stretch", height=35 * (len(beside) + 1) + 3,
+                     column_config={"Measure": st.column_config.TextColumn(width="medium")})
+        st.download_button("Download the benchmarks (CSV)", lambda: views.csv_bytes(beside),
+                           file_name=f"{code}_benchmarks.csv", mime="text/csv", icon=":material/download:",
+                           key="dl_practice_benchmarks")
 
     # --- One measure over time
     order = [r.indicator.code for r in concerns] + [r.indicator.code for r in mine.values() if r.rag == "red"]

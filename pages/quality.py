@@ -5,6 +5,8 @@ import streamlit as st
 
 from data_layer.analytics import ASSURANCE_SYMBOLS, RAG_SYMBOLS, RAG_WORDS, VARIATION_SYMBOLS
 from data_layer.governance import notes as chart_notes
+from data_layer.measures import benchmarks as benchmark_words
+from data_layer.policy import words
 from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, special_cause_runs
 from ui import charts, data, state, views
 from ui.actions import actions_panel, raise_action_link
@@ -70,6 +72,15 @@ if res.suppressed:
 
 # --- Control chart ------------------------------------------------------------------------------------------------
 st.subheader("Is it changing? Statistical process control")
+# --- Beside England and the local areas (stored comparisons with published benchmarks) ----------------------------
+bench, bench_fed = views.benchmarks(viewer, filters, (code,))
+if not bench.empty:
+    beside = benchmark_words.table(bench, cfg, where, federation=bench_fed)
+    st.markdown("**Beside England and the local areas**")
+    st.dataframe(beside.drop(columns="Measure"), hide_index=True, width="stretch")
+    st.caption(f"{plain(where)} for the latest period with a published benchmark (95% intervals): better, similar "
+               "or worse than England when the whole interval is above or below England's value (Fingertips' method).")
+
 st.caption(f"{plain(where)}, {'month by month' if res.period_months == 1 else f'{res.period_months} months at a time (few cases a month)'} (Σ numerator / Σ denominator). The dashed lines are the process limits: "
            "the range the figure moves in by chance. Coloured points are special causes — something changed: blue "
            "circles improvement, orange diamonds concern, purple squares unusual where no direction is preferred.")
@@ -178,6 +189,13 @@ else:
     })
     st.markdown("**Practices compared** (Wilson 95% intervals; better, similar or worse when the whole interval is "
                 f"above or below {plain(scope)}'s value)")
+    vs_england = views.england_by_practice(viewer, filters, code)
+    if not vs_england.empty:
+        by_practice = vs_england.set_index("practice_code")
+        table.insert(table.columns.get_loc("Funnel (99.8%)"), "Compared with England", [
+            benchmark_words.comparison_cell(by_practice.loc[p]) + " (" + words.period(
+                by_practice.loc[p, "period_start"], by_practice.loc[p, "period_end"]) + ")"
+            if p in by_practice.index else "–" for p in points["practice_code"]])
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
                                 "Denominator": st.column_config.NumberColumn(format="%d")})

@@ -21,7 +21,7 @@ from ui.data import TTL, kpi_results
 from ui.state import config, database
 
 __all__ = ["kpi_results", "indicator_results", "practice_results", "matrix", "attention", "training_lapsing",
-           "overall_label", "funnel", "last_batches", "practice_complaints", "significant_events_summary", "complaints_list",
+           "overall_label", "funnel", "benchmarks", "last_batches", "practice_complaints", "significant_events_summary", "complaints_list",
            "significant_events_list", "practice_training", "data_behind", "md", "csv_bytes"]
 
 
@@ -107,6 +107,23 @@ def matrix_chart(viewer: Viewer, filters: calc.Filters):
 def funnel(viewer: Viewer, filters: calc.Filters, code: str, span_months: int = 1
            ) -> tuple[pd.DataFrame, float | None, date | None]:
     return v.indicator_funnel(database(), config(), viewer, filters, code, span_months=span_months)
+
+
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
+def benchmarks(viewer: Viewer, filters: calc.Filters, codes: tuple[str, ...] | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """England, region, ICB, sub-ICB and PCN beside the chosen area and the federation (stored comparisons)."""
+    from data_layer.measures import benchmarks as bench
+
+    return bench.beside(database(), config(), viewer, filters, list(codes) if codes else None)
+
+
+@st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
+def england_by_practice(viewer: Viewer, filters: calc.Filters, code: str) -> pd.DataFrame:
+    """Each practice's stored comparison with England on one measure (latest published period up to the month)."""
+    from data_layer.measures import benchmarks as bench
+
+    return bench.england_by_practice(database(), config(), viewer, filters, code)
 
 
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=8, show_spinner=False)

@@ -75,6 +75,7 @@ class BoardPack:
     sources: Table
     practice_codes: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    benchmarks: Table | None = None  # the federation beside England and the local areas (None: no benchmarks held)
 
     # what the shared PDF document (pdf_doc.PackPDF) and the sources table read of a pack
     @property
@@ -93,8 +94,10 @@ class BoardPack:
         """(heading, tables) in the pack's order: the PDF's chapters and bookmarks, the workbook's sheets."""
         out = [("Cover", [self.cover]), ("What needs attention", [self.attention]),
                ("What changed since the previous month", [self.changes]),
-               ("Aims scorecard", [self.scorecard]), ("Practices by measure", [self.matrix]),
-               ("Actions", self.actions)]
+               ("Aims scorecard", [self.scorecard]), ("Practices by measure", [self.matrix])]
+        if self.benchmarks is not None:
+            out.append(("Beside England and the local areas", [self.benchmarks]))
+        out.append(("Actions", self.actions))
         if self.completeness is not None:
             out.append(("Data completeness", self.completeness))
         out += [("Notes added this month", [self.notes]), ("Sources", [self.sources])]
@@ -347,6 +350,22 @@ def notes_table(notes: pd.DataFrame, config: FederationConfig, end: date, since:
                  pdf_widths=(26, 18, 12, 50, 16, 24, 18))
 
 
+def benchmarks_table(engine: Engine, config: FederationConfig, viewer: Viewer, end: date) -> Table | None:
+    """The federation's published figures beside England, the NHS region, ICB, sub-ICB and PCN for the same period,
+    better / similar / worse than England as the refresh stored it, with the period and the source."""
+    from ..measures import benchmarks as bench
+
+    fed, _ = bench.beside(engine, config, viewer, calc.Filters(period_end=end, months=1))
+    if fed.empty:
+        return None
+    frame = bench.table(fed, config, "Federation")
+    return Table("benchmarks", "The federation beside England and the local areas", frame,
+                 kinds={c: "text" for c in frame.columns},
+                 note="Published figures (95% intervals) for the latest period each is published for. Better, "
+                      "similar or worse than England: the federation's whole interval above or below England's value "
+                      "(Fingertips' method); not compared where the figures have no interval.")
+
+
 def cover_table(pack: BoardPack) -> Table:
     rows = [("Board pack", "Monthly board pack"), ("Federation", pack.federation_name),
             ("Month", pack.period_words), ("Compared with", f"{pack.previous:%B %Y}"),
@@ -427,6 +446,7 @@ def build_board_pack(engine: Engine, config: FederationConfig, viewer: Viewer, p
         completeness_line=comp_line,
         notes=notes_table(gov_notes.list_notes(engine), config, end, datetime.combine(since, datetime.min.time())),
         sources=Table("sources", "Sources", pd.DataFrame()), practice_codes=tuple(plist["code"]),
+        benchmarks=benchmarks_table(engine, config, viewer, end),
         counts={k: int((items["kind"] == k).sum()) for k in (views.KIND_CONCERN, views.KIND_TARGET,
                                                              views.KIND_TRAINING)},
     )

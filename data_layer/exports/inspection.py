@@ -148,6 +148,11 @@ def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practic
         ("Responsive", "Listening to and involving people"): complaints.complaints(engine, config, viewer, pack,
                                                                                    filters, clean),
     }
+    for key, extra in measures.benchmark_extras(engine, config, viewer, pack, filters).items():
+        if key in extras:  # the statement already holds other evidence: add the table to it
+            extras[key].tables.extend(extra.tables)
+        else:
+            extras[key] = extra
     evidence_register.merge(extras, evidence_register.statements(engine, viewer, pack))
     for kq in KEY_QUESTIONS:
         pack.key_questions.append(measures.key_question(config, pack, kq, evidence, extras, fed_results))

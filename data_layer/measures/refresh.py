@@ -93,6 +93,7 @@ def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", a
             _batch_codes(conn, config, batch_id) if "indicators" in sources else [])
         lap("derived")
         if codes == []:
+            _benchmarks(conn, config, rid)  # a file may bring only benchmark areas' figures
             _finish(conn, rid, result)
             return result
         say("Working out every measure for every practice, PCN and the federation…")
@@ -106,6 +107,7 @@ def refresh(engine: Engine, config: FederationConfig, reason: str = "refresh", a
             conn.execute(stmt if codes is None else stmt.where(table.indicator_code.in_(codes)))
         result.values = insert_frame(conn, m.MeasureValue.__table__, values.assign(refresh_id=rid))
         result.evaluations = insert_frame(conn, m.MeasureEvaluation.__table__, evaluations.assign(refresh_id=rid))
+        _benchmarks(conn, config, rid)
         _finish(conn, rid, result)
         lap("write")
     return result
@@ -115,6 +117,13 @@ def _stale_before_this_import(conn: Connection, reason: str) -> bool:
     """A stale mark left by something other than this import (a refresh that died): do the whole store."""
     why = conn.execute(select(m.AppMeta.value).where(m.AppMeta.key == STALE_KEY)).scalar_one_or_none()
     return why is not None and (";" in why or not why.startswith(reason))
+
+
+def _benchmarks(conn: Connection, config: FederationConfig, rid: int) -> None:
+    """England, region, ICB, sub-ICB and PCN beside every area's published figures (measures/benchmarks.py)."""
+    from .benchmarks import refresh_benchmarks
+
+    refresh_benchmarks(conn, config, rid)
 
 
 def _finish(conn: Connection, rid: int, result: RefreshResult) -> None:
