@@ -5,7 +5,7 @@ import streamlit as st
 
 from data_layer.governance import completeness
 from ui import board_pack as board_pack_ui
-from ui import data, state, views
+from ui import data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.format import describe_filters, format_value, month_label
 
@@ -145,12 +145,13 @@ for i, row in enumerate(headlines.itertuples(index=False)):
                 chart_type="line",
             )
             st.markdown(f"**{row.status}** (target {format_value(row.target, row.unit)}) · {month_label(row.latest_period)}")
-            st.caption(f"{row.variation_text}. {row.assurance_text}.")
+            mdc_icons.show(res, small=True)  # Making Data Count icons with their words
 
 # --- Aims and objectives scorecard ----------------------------------------------------------------------------------
 st.subheader("Aims and objectives")
 st.caption("Each aim with the measures that evidence it: latest value against target, and what the trend says "
-           "(Making Data Count). Symbols always come with words: ✔ on target, ▲ near target, ✖ off target.")
+           "(Making Data Count icons, each with its words). Symbols always come with words: ✔ on target, ▲ near "
+           "target, ✖ off target.")
 table = pd.DataFrame({
     "Aim": card["aim_order"].astype(str) + ". " + card["aim"],
     "Measure": card["indicator"],
@@ -158,13 +159,15 @@ table = pd.DataFrame({
     "Change": [format_value(v, u, signed=True) for v, u in zip(card["change"], card["unit"])],
     "Target": [format_value(v, u) for v, u in zip(card["target"], card["unit"])],
     "Status": card["status"],
-    "Variation": card["variation_text"],
-    "Assurance": card["assurance_text"],
+    **mdc_icons.table_columns([results[c] for c in card["indicator_code"]]),
     "Month": [month_label(d) for d in card["latest_period"]],
 })
 st.dataframe(table, hide_index=True, width="stretch", height=min(38 * (len(table) + 1), 900),
-             column_config={"Aim": st.column_config.TextColumn(width="large")})
-st.download_button("Download the scorecard (CSV)", lambda: views.csv_bytes(table),
+             column_config={"Aim": st.column_config.TextColumn(width="large"), **mdc_icons.column_config()})
+# the download has the words, not the pictures
+scorecard_csv = table.drop(columns=["Variation", "Assurance"]).rename(
+    columns={"Variation in words": "Variation", "Assurance in words": "Assurance"})
+st.download_button("Download the scorecard (CSV)", lambda: views.csv_bytes(scorecard_csv),
                    file_name="aims_scorecard.csv", mime="text/csv", icon=":material/download:")
 views.page_link("pages/aims.py", viewer.role, label="Each aim's measures over time, in words", icon=":material/flag:")
 

@@ -8,7 +8,7 @@ from data_layer import engine as calc
 from data_layer.measures import benchmarks as benchmark_words
 from data_layer.policy import status
 from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
-from ui import charts, data, state, views
+from ui import charts, data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.audit_download import audited_download_button
 from ui.guard import page_context
@@ -115,16 +115,23 @@ else:
             else "–",
             "Variation": views.variation_label(res),
             "Month": month_label(res.latest_period),
+            "variation_code": res.variation,
         })
     table = pd.DataFrame(table_rows).drop_duplicates("Measure")
+    # the Making Data Count icon beside its words on screen; the download has the words alone
+    table_csv = table.drop(columns=["variation_code"])
+    table.insert(table.columns.get_loc("Variation"), "Icon", table.pop("variation_code").map(
+        lambda v: mdc_icons.data_uri("variation", v)))
     st.caption("Compared with federation: ▲ better, ● similar, ▼ worse — when the practice's 95% interval lies wholly "
                "above or below the federation's figure for the same month. Variation: the practice's own control chart "
                "(⇑⇓ improving, ↑!↓! concern, ∼ common cause). England: the latest period England's figure is published "
                "for, compared the same way (its period and source are under National and local benchmarks).")
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Aim": st.column_config.NumberColumn(width="small", format="%d"),
-                                "Measure": st.column_config.TextColumn(width="medium")})
-    st.download_button("Download this practice's measures (CSV)", lambda: views.csv_bytes(table),
+                                "Measure": st.column_config.TextColumn(width="medium"),
+                                "Icon": mdc_icons.image_column("Variation", "Making Data Count variation icon of "
+                                                               "the practice's latest period")})
+    st.download_button("Download this practice's measures (CSV)", lambda: views.csv_bytes(table_csv),
                        file_name=f"{code}_measures.csv", mime="text/csv", icon=":material/download:",
                        key="dl_practice_measures")
 
@@ -152,6 +159,7 @@ else:
     res = mine[pick]
     st.plotly_chart(charts.spc_figure(res, title=f"{cfg.indicator(pick).name}: {p['display_name']}", height=360,
                                       practice=code), width="stretch", key="profile_spc")
+    mdc_icons.show(res)
     st.caption(charts.spc_caption(res))
     for words in special_cause_runs(res)["words"]:
         st.markdown(f"- {views.md(words)}")

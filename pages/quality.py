@@ -3,12 +3,12 @@ from the federation by more than chance?), the practices' table with intervals, 
 import pandas as pd
 import streamlit as st
 
-from data_layer.analytics import ASSURANCE_SYMBOLS, RAG_SYMBOLS, RAG_WORDS, VARIATION_SYMBOLS
+from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS
 from data_layer.governance import notes as chart_notes
 from data_layer.measures import benchmarks as benchmark_words
 from data_layer.policy import words
 from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, special_cause_runs
-from ui import charts, data, state, views
+from ui import charts, data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.guard import page_context
 from ui.text import plain
@@ -65,7 +65,9 @@ m1.metric(f"Latest ({period_label(res.latest_period, res.period_months)})",
 m2.metric("Target", format_value(res.target, unit) if res.target is not None else "None set",
           help={"higher": "Higher is better.", "lower": "Lower is better."}.get(ind.direction, "No preferred direction."))
 m3.metric("Status", f"{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}")
-m4.metric("Variation", views.variation_label(res), help=getattr(s, "variation_text", "Not enough data"))
+with m4:  # the Making Data Count icons with their words (a metric cannot hold a picture)
+    st.markdown("Variation and assurance")
+    mdc_icons.show(res)
 if res.suppressed:
     st.warning(f"The latest month's figure is not shown: {res.judgement_text.removeprefix('Not shown: ')}.",
                icon=":material/visibility_off:")

@@ -14,7 +14,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from data_layer.analytics import ASSURANCE_SYMBOLS, VARIATION_SYMBOLS
 from data_layer.engine import KPIResult, format_value
 from ui import theme
 from ui.text import inert_figure
@@ -169,10 +168,10 @@ def spc_caption(result: KPIResult, rules: bool = True) -> str:
     s = result.spc
     if s is None:
         return "Not enough data for a control chart: at least two months are needed."
-    symbol = VARIATION_SYMBOLS.get(s.variation, "")
-    parts = [f"{symbol} {s.variation_text}." if symbol else f"{s.variation_text}."]
+    # words only: the Making Data Count icons (ui.mdc_icons) stand beside the chart, never stray letters here
+    parts = [f"{s.variation_text}."]
     if result.target is not None:
-        assurance = f"{ASSURANCE_SYMBOLS.get(s.assurance, '')} {s.assurance_text}".strip()
+        assurance = s.assurance_text
         if s.assurance in ("pass", "fail") and s.variation != "common_cause":
             # the limits span the old and the new process: the assurance icon describes neither on its own
             assurance += (" (judged on limits that span a change: a rebase note at the change recalculates them, "

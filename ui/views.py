@@ -169,10 +169,7 @@ def practice_training(viewer: Viewer, filters: calc.Filters, practice_code: str)
 # ---------------------------------------------------------------------------------------------------------------
 # Presentation helpers
 # ---------------------------------------------------------------------------------------------------------------
-VARIATION_SHORT = {"common_cause": "Common cause", "improvement_high": "Improving", "improvement_low": "Improving",
-                   "concern_high": "Concern", "concern_low": "Concern", "neutral_high": "Unusually high",
-                   "neutral_low": "Unusually low", "no_variation": "No variation",
-                   "none": "Not enough data"}
+from data_layer.policy.status import VARIATION_SHORT  # noqa: E402  (the words beside the icons: one source)
 
 
 WRAP_LINKS_CSS = """
@@ -195,11 +192,11 @@ def page_link(path: str, role: str, **kwargs) -> None:
 
 
 def variation_label(result: calc.KPIResult) -> str:
-    """Symbol and two words for the latest point's Making Data Count variation icon (the full words go in help)."""
-    from data_layer.analytics import VARIATION_SYMBOLS
+    """The few words of the latest point's Making Data Count variation (the icon is ``ui.mdc_icons``'; the full words
+    go in help)."""
+    from data_layer.policy import status
 
-    code = getattr(result.spc, "variation", "none")
-    return f"{VARIATION_SYMBOLS.get(code, '–')} {VARIATION_SHORT.get(code, code)}"
+    return status.variation_short(getattr(result.spc, "variation", "none"))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")  # what could make a link, markup, maths or HTML

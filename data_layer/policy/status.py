@@ -48,6 +48,26 @@ def variation_words(variation: str, trial_limits: bool = False, judgement_text: 
     return words
 
 
+# The few words that stand beside a Making Data Count icon (a table cell, a tile); the full words above go in help
+# text and the packs' evidence pages. Every screen, download and pack takes them from here.
+VARIATION_SHORT = {"common_cause": "Common cause", "improvement_high": "Improving (high)",
+                   "improvement_low": "Improving (low)", "concern_high": "Concerning (high)",
+                   "concern_low": "Concerning (low)", "neutral_high": "Unusually high",
+                   "neutral_low": "Unusually low", "no_variation": "No variation", "none": "Not enough data",
+                   TOO_FEW: "Too few to judge", SUPPRESSED: "Not shown", NOT_RECEIVED: "Not received",
+                   NO_DATA: "No data"}
+ASSURANCE_SHORT = {"pass": "Consistently passes", "fail": "Consistently fails", "hit_and_miss": "Hit and miss",
+                   "no_limits": "Cannot say", "none": "No target"}
+
+
+def variation_short(variation: str) -> str:
+    return VARIATION_SHORT.get(variation or "none", VARIATION_SHORT["none"])
+
+
+def assurance_short(assurance: str) -> str:
+    return ASSURANCE_SHORT.get(assurance or "none", ASSURANCE_SHORT["none"])
+
+
 def assurance_words(assurance: str, judgement_text: str = "") -> str:
     if assurance == "none" and judgement_text:
         return "Not judged: " + judgement_text[0].lower() + judgement_text[1:]
@@ -110,5 +130,6 @@ def tally(rags, noun: str = "measure") -> str:
 
 
 __all__ = ["JUDGEMENTS", "JUDGED", "TOO_FEW", "SUPPRESSED", "NOT_RECEIVED", "NO_DATA", "REASON_PRIMARY",
-           "REASON_SECONDARY", "judgement_words", "variation_words", "assurance_words", "decimals", "rag", "rag_one", "rag_text", "tally_counts", "tally", "RAG_WORDS",
+           "REASON_SECONDARY", "judgement_words", "variation_words", "assurance_words", "VARIATION_SHORT",
+           "ASSURANCE_SHORT", "variation_short", "assurance_short", "decimals", "rag", "rag_one", "rag_text", "tally_counts", "tally", "RAG_WORDS",
            "RAG_SYMBOLS"]
