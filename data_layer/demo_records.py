@@ -229,7 +229,14 @@ def _dementia(rng, practices: pd.DataFrame, months: pd.DatetimeIndex, config: Fe
             lift = np.clip((t[0] - (n_m - 18)) / 6, 0, 1) * (14.0 if source == "92949" else 9.0)
             level[SANDPIPER] = typical - 1 + lift  # the drop-in clinics with the Alzheimer's Society
         den = np.maximum(np.round(sizes * per_patient), 5).repeat(n_m, axis=1)
-        num = rng.binomial(den.astype(int), np.clip(level / 100, 0.01, 0.99))
+        # Published once a financial year: one figure per practice and year, as at the year's last month held.
+        years = np.asarray(months.year - (months.month < 4))
+        num = np.zeros((n_p, n_m))
+        for year in np.unique(years):
+            cols = np.flatnonzero(years == year)
+            share = np.clip((level[:, cols[-1]] + rng.normal(0, 1.5, n_p)) / 100, 0.01, 0.99)
+            got = np.round(den[:, cols[-1]] * share)
+            num[:, cols] = got[:, None]
         frames.append(pd.DataFrame({
             "indicator_code": codes[source], "practice_code": np.repeat(practices["code"].to_numpy(), n_m),
             "period_start": np.tile(months, n_p), "numerator": num.ravel().astype(float),

@@ -253,7 +253,8 @@ def test_only_administrators_may_import(empty_engine, config):
 
 def test_templates_download_with_a_guide(config):
     assert set(TEMPLATE_KINDS) == {"practices", "staff", "training", "fft_responses", "indicator_values",
-                                   "complaints", "significant_events"}
+                                   "complaints", "significant_events", "staff_survey", "ppg_meetings",
+                                   "premises_checks", "workforce", "abuse_incidents"}
     header = template_csv("complaints").decode("utf-8-sig").splitlines()[0].split(",")
     assert header[:6] == ["practice_code", "received_on", "category", "acknowledged_on", "resolved_on", "outcome"]
     assert "reference" in header
