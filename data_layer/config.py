@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -282,6 +283,19 @@ class Completeness(Strict):
     sources: dict[str, SubmissionDeadline] = Field(default_factory=dict)
 
 
+MEETING_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_meeting_rule(rule: str) -> tuple[int, int]:
+    """'second Thursday' (of every month) -> (2, 3): the ordinal (-1 for 'last') and the weekday (Monday 0)."""
+    words = rule.strip().lower().removesuffix(" of every month").removesuffix(" of each month").split()
+    if len(words) != 2 or words[0] not in MEETING_ORDINALS or words[1] not in WEEKDAYS:
+        raise ValueError(f"{rule!r} is not a monthly meeting day: write it like 'second Thursday' or 'last Monday' "
+                         f"({', '.join(MEETING_ORDINALS)} and a day of the week)")
+    return MEETING_ORDINALS[words[0]], WEEKDAYS.index(words[1])
+
+
 class Benchmarks(Strict):
     """The published areas a federation is compared with besides England (data_layer/measures/benchmarks.py): the
     ONS codes Fingertips and NHS England publish figures under (NHS region E40…, ICB E54…, sub-ICB location E38…).
@@ -292,6 +306,37 @@ class Benchmarks(Strict):
     region: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{2,19}$")
     icb: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{2,19}$")
     sub_icb: str | None = Field(None, pattern=r"^[A-Z][0-9A-Z]{2,19}$")
+
+
+class Governance(Strict):
+    """The board's meeting dates (``data_layer/governance/meetings.py``): the board pack's "due before the next
+    meeting" and "done since the last meeting", and the overview's due-soon actions, run between them. Either
+    ``meetings`` (dates) or ``meeting_rule`` (a day every month, e.g. "second Thursday"); with neither, a month
+    either side of the day is used, and the pack says so."""
+
+    meetings: tuple[date, ...] = ()
+    meeting_rule: str | None = None
+
+    @field_validator("meetings")
+    @classmethod
+    def _distinct_meetings(cls, v):
+        repeated = sorted({d for d in v if v.count(d) > 1})
+        if repeated:
+            raise ValueError("a meeting date is listed twice: " + ", ".join(d.isoformat() for d in repeated))
+        return tuple(sorted(v))
+
+    @field_validator("meeting_rule")
+    @classmethod
+    def _rule(cls, v):
+        if v is not None:
+            parse_meeting_rule(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if self.meetings and self.meeting_rule:
+            raise ValueError("give the board's meetings as dates (meetings) or as a rule (meeting_rule), not both")
+        return self
 
 
 class FederationConfig(Strict):
@@ -306,6 +351,7 @@ class FederationConfig(Strict):
     groups: tuple[Group, ...] = ()
     themes: tuple[Theme, ...] = ()  # comment themes, tagged once per comment (data_layer/measures/themes.py)
     completeness: Completeness = Completeness()  # submission deadlines per dataset
+    governance: Governance = Governance()  # the board's meeting dates
     benchmarks: Benchmarks = Benchmarks()  # the published areas beside England that figures are compared with
 
     @model_validator(mode="after")

@@ -14,6 +14,8 @@ import streamlit as st
 from data_layer.config import QUALITY_STATEMENTS, FederationConfig
 from data_layer.engine import Filters
 from data_layer.governance import actions as act
+from data_layer.governance import meetings
+from data_layer.policy import words
 from data_layer.scope import Viewer
 from data_layer.users import list_users
 from ui import state, views
@@ -101,15 +103,28 @@ def _codes_in_scope(viewer: Viewer, filters: Filters) -> tuple[str, ...] | None:
     return None
 
 
+def due_window(cfg: FederationConfig, today: date, soon_days: int | None = None) -> tuple[int, str]:
+    """How many days ahead "due soon" reaches, and its words: up to the next board meeting when the federation config
+    sets meetings ([governance] in federation.toml), else ``act.DUE_SOON_DAYS`` days."""
+    if soon_days is None:
+        meet = meetings.meetings(cfg, today)
+        if meet.next_known:
+            return (meet.next - today).days, f"due before the next board meeting ({meetings.day_words(meet.next)})"
+        soon_days = act.DUE_SOON_DAYS
+    return soon_days, f"due in the next {soon_days} days"
+
+
 def actions_panel(viewer: Viewer, filters: Filters, indicator: str | None = None, practice: str | None = None,
-                  soon_days: int = act.DUE_SOON_DAYS) -> pd.DataFrame:
-    """Open actions that are overdue or due within ``soon_days`` days (for the chosen practices, or for one measure
-    or one practice), overdue first, with a link to every action. Returns the rows shown."""
+                  soon_days: int | None = None) -> pd.DataFrame:
+    """Open actions that are overdue or due soon (before the next board meeting, or within ``soon_days`` days) for
+    the chosen practices, or for one measure or one practice, overdue first, with a link to every action. Returns
+    the rows shown."""
     cfg = state.config()
+    soon_days, soon_words = due_window(cfg, date.today(), soon_days)
     due = act.due_actions(state.database(), viewer, practice_codes=None if practice else _codes_in_scope(viewer, filters),
                           indicator_code=indicator, practice_code=practice, soon_days=soon_days)
     overdue = int(due["overdue"].sum())
-    st.markdown(f"**Actions overdue or due in the next {soon_days} days** · {overdue} overdue, "
+    st.markdown(f"**Actions overdue or {soon_words}** · {overdue} overdue, "
                 f"{len(due) - overdue} due soon")
     if due.empty:
         st.caption("No open action is overdue or due soon" + (" on this measure" if indicator else "")
@@ -269,9 +284,9 @@ def action_detail(viewer: Viewer) -> None:
     aims = {x.id: x.title for x in cfg.aims}
     with st.container(border=True):
         _plain(a["title"])
-        st.markdown(f"**{a['status_label']}** · {plain(_when(a, date.today()))} · due {a['due_on']:%d %B %Y} · "
+        st.markdown(f"**{a['status_label']}** · {plain(_when(a, date.today()))} · due {words.day(a['due_on'])} · "
                     f"owner {plain(a['owner_email'])} · raised by {plain(a['created_by'])} on "
-                    f"{a['created_at']:%d %B %Y}")
+                    f"{words.day(a['created_at'])}")
         if a["description"]:
             _plain(a["description"])
         links = [(label, value) for label, value in (

@@ -129,6 +129,8 @@ def _section(pdf: BoardPDF, pack: BoardPack, number: int, heading: str, tables: 
         pdf.para(intro, size=9, after=2.5)
     if heading == "Data completeness" and pack.completeness_line:
         pdf.para(pack.completeness_line, size=9, bold=True, after=2.5)
+    if heading == "Actions" and pack.meetings is not None:
+        pdf.para(pack.meetings.words, size=9, bold=not pack.meetings.configured, after=2.5)
     for table in tables:
         several = len(tables) > 1
         if several:

@@ -116,14 +116,58 @@ def _spc_axes(ax, ev) -> None:
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
     step = 6 if len(p) > 24 else 3 if len(p) > 12 else 2 if len(p) > 8 else 1  # the store's window: up to years
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%B\n%Y"))
     ax.set_ylabel(_unit_label(unit))
     ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.6)
     ax.set_axisbelow(True)
+    _draw_notes(ax, notes_on_chart(ev))
     title = "Control chart (XmR), " + (f"{res.period_months}-month periods" if res.period_months > 1 else "monthly")
     if s.trial_limits:
         title += " – trial limits (fewer than 12 points)"
     ax.set_title(title)
+
+
+def notes_on_chart(ev) -> pd.DataFrame:
+    """The notes whose month the control chart shows, oldest first, numbered from 1 as the chart marks them (the
+    words under the chart in the PDF use the same numbers): month, text, rebase, practice_code, number."""
+    notes = getattr(ev, "notes", None)
+    s = ev.result.spc
+    if notes is None or notes.empty or s is None or s.points.empty:
+        return pd.DataFrame(columns=["month", "text", "rebase", "practice_code", "number"])
+    x = pd.to_datetime(s.points.index)
+    months = pd.to_datetime(notes["month"])
+    shown = notes[(months >= x.min()) & (months <= x.max())].assign(month=months).sort_values("month", kind="mergesort")
+    return shown[["month", "text", "rebase", "practice_code"]].assign(number=range(1, len(shown) + 1)).reset_index(
+        drop=True)
+
+
+def note_lines(ev) -> list[tuple[str, str]]:
+    """The words beside the chart for its notes, numbered as the chart marks them, and where its limits restart."""
+    notes = notes_on_chart(ev)
+    if notes.empty:
+        return []
+    words = " ".join(f"{r['number']}. {r['month']:%B %Y}" + (f" ({r['practice_code']})" if r["practice_code"] else "")
+                     + f": {str(r['text']).rstrip('.')}" + (" (rebase: the limits restart from this month)"
+                                                            if r["rebase"] else "") + "."
+                     for r in notes.to_dict("records"))
+    out = [("Chart notes", words)]
+    rebases = notes.loc[notes["rebase"], "month"]
+    if len(rebases):
+        out.append(("Limits", "Recalculated from " + ", then ".join(f"{m:%B %Y}" for m in rebases)
+                    + " (rebase note), as on the screens."))
+    return out
+
+
+def _draw_notes(ax, notes: pd.DataFrame) -> None:
+    """A line at each note's month with its number in a box at the top (solid for a rebase note: the limits restart
+    there; dotted for any other note); the note's words are printed under the chart, by number."""
+    for r in notes.to_dict("records"):
+        x = pd.Timestamp(r["month"])
+        ax.axvline(x, color=NHS_DARK_GREY if r["rebase"] else NHS_MID_GREY, lw=1.0 if r["rebase"] else 0.9,
+                   ls="-" if r["rebase"] else (0, (1, 1.5)), zorder=2)
+        ax.annotate(str(r["number"]), (x, 1.0), xycoords=("data", "axes fraction"), ha="center", va="center",
+                    fontsize=5.8, fontweight="bold", color=TEXT, zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.18", fc="white", ec=NHS_DARK_GREY, lw=0.6))
 
 
 def _funnel_axes(ax, ev, practice_code: str | None, short_names: bool) -> None:
@@ -236,7 +280,9 @@ def key_chart(practice_pack: bool) -> bytes:
                Line2D([], [], color=NHS_DARK_GREY, lw=0.9, ls=(0, (4, 2)), label="Process limits / 99.8% limits"),
                Line2D([], [], color=NHS_DARK_GREY, lw=0.8, ls=(0, (1, 1.5)), label="95% limits (funnel)"),
                Line2D([], [], color=NHS_RED, lw=1.2, ls=(0, (1.5, 1.5)), label="Target"),
-               Line2D([], [], color=NHS_BLUE, lw=1.1, label="Federation (funnel)")]
+               Line2D([], [], color=NHS_BLUE, lw=1.1, label="Federation (funnel)"),
+               Line2D([], [], color=NHS_MID_GREY, lw=0.9, ls=(0, (1, 1.5)), label="Note (numbered, words below)"),
+               Line2D([], [], color=NHS_DARK_GREY, lw=1.0, label="Rebase note: limits restart")]
     for colour, marker, words in POINT_STYLE.values():
         handles.append(Line2D([], [], color=colour, marker=marker, ls="", ms=4.5, label=words))
     if practice_pack:
@@ -289,7 +335,7 @@ def fft_chart(monthly: pd.DataFrame, target: float | None, federation: pd.DataFr
     ax.set_ylim(max(0.0, lo - 5), 100.0)
     ax.set_ylabel("% positive")
     ax.xaxis.set_major_locator(mdates.MonthLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%B\n%Y"))
     ax.grid(axis="y", color=NHS_PALE_GREY, lw=0.6)
     ax.set_axisbelow(True)
     ax.set_title("Friends and Family Test: % positive (Very good + Good) each month")

@@ -139,6 +139,7 @@ class IndicatorEvidence:
     funnel_position: str  # better / worse / within / above / below / not compared ('' for a federation pack)
     funnel_text: str
     chart: str  # key of its chart in InspectionPack.charts
+    notes: pd.DataFrame | None = None  # the notes on this series' charts (governance.notes.notes_for), by month
 
     @property
     def code(self) -> str:

@@ -231,6 +231,7 @@ def _evidence_block(pdf: PackPDF, pack: InspectionPack, ev) -> None:
         lines.append(("Funnel plot", ev.funnel_text))
     if pack.practice_code and ev.comparison:
         lines.append(("Compared", f"{ev.comparison} in the same period (95% interval)."))
+    lines += chart_mod.note_lines(ev)
     pdf.labelled(lines, label_w=24, size=7.6, gap=0.5)
     pdf.ln(4)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from ... import engine as calc
 from ... import views
 from ...config import QUALITY_STATEMENTS, FederationConfig
+from ...governance import notes as gov_notes
 from ...policy import status
 from ...scope import Viewer
 from ..pack_model import (ASSURANCE_SHORT, CQC_COLUMNS, FUNNEL_SHORT, FUNNEL_WORDS, IndicatorEvidence, InspectionPack,
@@ -61,7 +62,7 @@ def evidence(engine: Engine, config: FederationConfig, viewer: Viewer, pack: Ins
         status=status_words(res),
         federation_value=fed.latest_value if pack.practice_code else None, comparison=comparison,
         funnel=funnel, pooled=pooled, funnel_month=when, funnel_position=position, funnel_text=text,
-        chart=f"indicator_{ind.code}",
+        chart=f"indicator_{ind.code}", notes=gov_notes.notes_for(engine, ind.code, pack.practice_code),
     )
 
 
