@@ -20,7 +20,7 @@ from .scope import AccessDenied, Viewer
 
 ACTIONS = ("sign_in", "sign_in_refused", "import", "import_refused", "export", "user_added", "user_changed",
            "user_removed", "demo_built", "action_added", "action_updated", "note_added", "note_removed", "digest_sent",
-           "evidence_added", "evidence_updated", "evidence_opened")
+           "evidence_added", "evidence_updated", "evidence_opened", "catalogue_added")
 COLUMNS = ["at", "actor", "action", "practice_code", "detail"]
 
 

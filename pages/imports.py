@@ -71,11 +71,20 @@ with tab_import:
 
         if seen.kind and (seen.uses_practice_map or seen.uses_indicator_map or seen.needs_period):
             st.subheader("What the file does not say")
-        if seen.kind == "pcn_mapping":
-            pcn = st.text_input("Add the practices of this PCN to the federation (its name or code)",
-                                key="import_add_pcn", placeholder="e.g. Mpa PCN or U12550",
-                                help="Leave empty to set the PCN of the practices already in the federation only.")
-            options.add_pcn = (pcn.strip(),) if pcn.strip() else ()
+        if seen.kind in ("pcn_mapping", "epraccur"):  # the practices a published list can add to the federation
+            st.subheader("Add practices to the federation")
+            st.caption("Choose the practices by their PCN, their sub-ICB or their codes (any or all); leave these "
+                       "empty to update the practices already in the federation only.")
+            a1, a2, a3 = st.columns(3)
+            if seen.kind == "pcn_mapping":
+                pcn = a1.text_input("PCN (name or code)", key="import_add_pcn", placeholder="e.g. Mpa PCN or U12550")
+                options.add_pcn = (pcn.strip(),) if pcn.strip() else ()
+            sub_icb = a2.text_input("Sub-ICB (code or name)", key="import_add_sub_icb", placeholder="e.g. 91Q",
+                                    help="Every open GP practice the sub-ICB commissions.")
+            options.add_sub_icb = (sub_icb.strip(),) if sub_icb.strip() else ()
+            listed = a3.text_input("Practice codes", key="import_add_practices", placeholder="e.g. G82139, G82653",
+                                   help="ODS codes, separated by commas or spaces.")
+            options.add_practices = tuple(c for c in listed.replace(",", " ").split() if c)
         if seen.kind and seen.uses_practice_map and seen.items is not None:
             choices = ui.practice_choices(viewer)
             st.write("The file names practices rather than giving their codes. Choose the federation practice for "
@@ -143,6 +152,28 @@ with tab_import:
                                        file_name=f"skipped_{upload.name.rsplit('.', 1)[0]}.csv", mime="text/csv")
             for note in checked.log.summary_lines("note", 8):
                 st.caption(f"Note: {plain(note)}")
+            if seen.kind == "fingertips" and not checked.refused:
+                additions = ui.unlisted_indicators(upload, options)
+                if additions:
+                    st.write(f"**{len(additions)} of the file's indicators are not in the catalogue**, so their rows "
+                             "are kept as benchmark values only. Add them to the catalogue (name, unit and which way "
+                             "is better, from the file) to import the practices' rows as their values:")
+                    st.markdown("\n".join(
+                        f"- {plain(a.name)} (Fingertips {a.fingertips_id}; {a.unit}"
+                        f"{', published value only' if a.value_only else ''}; "
+                        f"{'better when ' + a.direction if a.direction != 'neutral' else 'no better or worse'}) "
+                        f"as `{a.code}`" for a in additions))
+                    if st.button(f"Add {len(additions)} indicator{'s' * (len(additions) != 1)} to the catalogue",
+                                 key="import_add_indicators", icon=":material/playlist_add:",
+                                 help="Writes them to federation.local.toml beside the federation config; check "
+                                      "their key question and add them to an aim to see them on the scorecard."):
+                        where = ui.add_to_catalogue(additions, viewer, upload.name)
+                        st.session_state["import_catalogue_added"] = (
+                            f"Added {len(additions)} indicator{'s' * (len(additions) != 1)} to the catalogue "
+                            f"({where}). The check below now maps them; import to store their values.")
+                        st.rerun()
+            if st.session_state.get("import_catalogue_added"):
+                st.success(plain(st.session_state.pop("import_catalogue_added")), icon=":material/playlist_add_check:")
 
             st.subheader("Import")
             clicked = st.button("Import", type="primary", disabled=checked.refused, icon=":material/upload:",

@@ -126,3 +126,39 @@ def indicator_map(edited: pd.DataFrame, choices: dict[str, str]) -> dict[str, st
 
 def history(viewer: Viewer) -> pd.DataFrame:
     return imports.import_history(database(), viewer)
+
+
+def unlisted_indicators(upload, options: ImportOptions) -> list:
+    """The uploaded Fingertips file's indicators the catalogue does not list (name, unit and polarity from the file),
+    worked out once per upload and catalogue."""
+    from dataclasses import replace
+
+    from data_layer.imports.catalogue import unlisted
+
+    cfg = config()
+    # Rows the mapping table leaves as benchmarks map to "": only a real choice takes an indicator out of the list.
+    chosen = {k: v for k, v in options.indicator_map.items() if v}
+    key = f"{upload.file_id}|{options.kind}|{options.sheet}|{sorted(chosen.items())}|{id(cfg)}"
+    cache = st.session_state.setdefault("_import_unlisted", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = unlisted(upload.getvalue(), cfg, replace(options, indicator_map=chosen), upload.name) or []
+    return cache[key]
+
+
+def add_to_catalogue(additions: list, viewer: Viewer, file_name: str) -> str:
+    """Append the indicators to the catalogue's local file (validated with the whole config first), record it in the
+    audit log, and forget this upload's checks so the next one maps them. Returns where they were written."""
+    from data_layer import audit
+    from data_layer.config import config_path
+    from data_layer.imports.catalogue import with_additions, write_local
+
+    _, text = with_additions(config_path(), additions)  # refuses (ConfigError) rather than write a broken catalogue
+    where = write_local(config_path(), text)
+    audit.record(database(), viewer.email, "catalogue_added",
+                 detail=f"{len(additions)} indicators from {file_name} added to {where.name}: "
+                        + ", ".join(f"{a.code} ({a.name})" for a in additions)[:3500])
+    for key in ("_import_checks", "_import_unlisted", "_import_inspections"):
+        st.session_state.pop(key, None)
+    st.cache_data.clear()
+    return str(where)

@@ -66,10 +66,10 @@ class NewIndicator:
         ])
 
 
-def _frame(path, options: ImportOptions) -> pd.DataFrame | None:
+def _frame(path, options: ImportOptions, file_name: str | None = None) -> pd.DataFrame | None:
     """The Fingertips file's rows (id, name, area type, value, count, denominator, comparison), or None when the
-    file is not a Fingertips export."""
-    src = load_source(path, None, options.max_bytes, options.limits)
+    file is not a Fingertips export. ``path``: a path, or the file's bytes (the Import page's upload)."""
+    src = load_source(path, file_name, options.max_bytes, options.limits)
     det = detect(src, ImportOptions(kind=options.kind, sheet=options.sheet))
     if det.format is None or det.format.kind != "fingertips":
         return None
@@ -130,11 +130,12 @@ def code_for(fingertips_id: str, taken: set[str]) -> str:
     return code
 
 
-def unlisted(path, config: FederationConfig, options: ImportOptions | None = None) -> list[NewIndicator] | None:
+def unlisted(path, config: FederationConfig, options: ImportOptions | None = None,
+             file_name: str | None = None) -> list[NewIndicator] | None:
     """The Fingertips file's indicators that no catalogue entry names as its published source (None: not a
     Fingertips file)."""
     options = options or ImportOptions()
-    frame = _frame(path, options)
+    frame = _frame(path, options, file_name)
     if frame is None:
         return None
     listed = {ind.published.fingertips_id for ind in config.indicators if ind.published and
