@@ -279,7 +279,7 @@ def overdue_by_practice(engine: Engine, viewer: Viewer, practice_codes=None, tod
     for (code, where), g in items.groupby(["practice_code", "where"], sort=False):
         g = g.sort_values("review_due")
         rows.append((code, where, len(g), g["review_due"].iloc[0],
-                     "; ".join(f"{t} (due {d:%d %b %Y})" for t, d in zip(g["title"], g["review_due"]))))
+                     "; ".join(f"{t} (due {d.day} {d:%B %Y})" for t, d in zip(g["title"], g["review_due"]))))
     df = pd.DataFrame(rows, columns=OVERDUE_COLUMNS)
     return df.sort_values(["oldest_due", "where"]).reset_index(drop=True) if len(df) else df
 

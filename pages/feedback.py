@@ -123,7 +123,7 @@ else:
         st.plotly_chart(tf.fft_interval_figure(monthly, "negative", "% negative", theme.NHS_ORANGE, neg_target),
                         width="stretch", key="fft_neg_ci")
     month_table = pd.DataFrame({
-        "Month": monthly["month"].dt.strftime("%Y-%m"), "Responses": monthly["total"],
+        "Month": monthly["month"].map(month_label), "Responses": monthly["total"],
         "Very good": monthly["very_good"], "Good": monthly["good"], "Neither": monthly["neither"],
         "Poor": monthly["poor"], "Very poor": monthly["very_poor"], "Don't know": monthly["dont_know"],
         "% positive": monthly["pct_positive"].round(1), "Positive 95% CI low": monthly["positive_lower"].round(1),
@@ -159,7 +159,7 @@ else:
     st.plotly_chart(tf.fft_heatmap_for(viewer, filters, tuple(sorted(names.items()))), width="stretch",
                     key="fft_heatmap")
     pm_table = pd.DataFrame({
-        "Practice": pm["practice_name"], "Month": pm["month"].dt.strftime("%Y-%m"), "Responses": pm["total"],
+        "Practice": pm["practice_name"], "Month": pm["month"].map(month_label), "Responses": pm["total"],
         "% positive": pm["pct_positive"].round(1), "95% CI low": pm["positive_lower"].round(1),
         "95% CI high": pm["positive_upper"].round(1), "% negative": pm["pct_negative"].round(1),
         "Note": pm["note"],
@@ -210,7 +210,7 @@ else:
                + ", ".join(f"{k} {v / total_all * 100:.0f}%" for k, v in shares.sort_values(ascending=False).items()
                            if total_all and v) + ".")
     st.plotly_chart(tf.modes_figure(modes), width="stretch", key="fft_modes")
-    mode_table = modes.assign(month=modes["month"].dt.strftime("%Y-%m")).rename(
+    mode_table = modes.assign(month=modes["month"].map(month_label)).rename(
         columns={"month": "Month", "total": "Responses", "suppressed": f"Fewer than {MIN}: not shown"})
     tf.chart_table(mode_table, "fft_responses_by_mode.csv", "responses by mode", "dl_fft_modes", height=320)
 
@@ -230,7 +230,7 @@ else:
     with right:
         words = tf.ANSWER_WORDS["legacy"]
         old_table = pd.DataFrame({
-            "Month": old_monthly["month"].dt.strftime("%Y-%m"), "Responses": old_monthly["total"],
+            "Month": old_monthly["month"].map(month_label), "Responses": old_monthly["total"],
             words[1]: old_monthly["very_good"], words[2]: old_monthly["good"], words[3]: old_monthly["neither"],
             words[4]: old_monthly["poor"], words[5]: old_monthly["very_poor"], words[6]: old_monthly["dont_know"],
             "% likely to recommend": old_monthly["pct_positive"].round(1),

@@ -13,7 +13,7 @@ from ui.actions import actions_panel, raise_action_link
 from ui.audit_download import audited_download_button
 from ui.guard import page_context
 from ui.text import plain
-from ui.format import format_value, month_label
+from ui.format import dates_in_words, day_label, format_value, interval_label, month_label
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -63,7 +63,7 @@ else:
             st.caption(label)
             st.markdown(f"**{views.md(rating) if isinstance(rating, str) and rating else 'Not rated'}**")
     if pd.notna(p["cqc_rating_date"]):
-        st.caption(f"Published {pd.Timestamp(p['cqc_rating_date']):%d %B %Y}"
+        st.caption(f"Published {day_label(p['cqc_rating_date'])}"
                    + (f" · CQC location {p['cqc_location_id']}" if p["cqc_location_id"] else ""))
 
 # --- Every measure ------------------------------------------------------------------------------------------------
@@ -189,13 +189,13 @@ else:
     if overall is not None:
         t1.metric("Compliance", f"{overall['compliance_pct']:.1f}%",
                   help=f"{int(overall['in_date'])} of {int(overall['required'])} required staff × course pairs in date "
-                       f"on {tr['as_of']:%d %B %Y}.")
+                       f"on {day_label(tr['as_of'])}.")
     if lap is not None:
         t2.metric("Lapsed", int(lap["Lapsed"]))
         t3.metric("Never completed", int(lap["Never completed"]))
         t4.metric("Lapse within 30 days", int(lap["Lapses within 30 days"]),
                   help=f"{int(lap['Lapses in 31–60 days'])} more in 31–60 days, {int(lap['Lapses in 61–90 days'])} in "
-                       f"61–90 days, counted on {tr['lapsing_as_of']:%-d %B %Y}.")
+                       f"61–90 days, counted on {day_label(tr['lapsing_as_of'])}.")
     gaps = by_course[(by_course["course"] != "ALL") & (by_course["practice_code"] == code)].copy()
     gaps = gaps[(gaps["lapsed"] + gaps["never_completed"] + gaps["lapsing"]) > 0].sort_values(
         "compliance_pct", kind="mergesort")
@@ -207,7 +207,7 @@ else:
             "Lapsing (90 days)": gaps["lapsing"], "Lapsed": gaps["lapsed"], "Never completed": gaps["never_completed"],
             "Compliance": gaps["compliance_pct"].map(lambda v: f"{v:.0f}%"),
         })
-        st.markdown(f"**Courses with gaps** on {tr['as_of']:%d %B %Y}")
+        st.markdown(f"**Courses with gaps** on {day_label(tr['as_of'])}")
         st.dataframe(gap_table, hide_index=True, width="stretch")
         st.download_button("Download the training gaps (CSV)", lambda: views.csv_bytes(gap_table),
                            file_name=f"{code}_training_gaps.csv", mime="text/csv", icon=":material/download:",
@@ -221,7 +221,7 @@ else:
                 people = pd.DataFrame({
                     "Name": chase["name"], "Role": chase["role"], "Course": chase["course_name"],
                     "What": chase["bucket"],
-                    "Expires": pd.to_datetime(chase["expires_on"]).dt.strftime("%d %b %Y").fillna("–"),
+                    "Expires": pd.to_datetime(chase["expires_on"]).map(day_label),
                 })
                 st.dataframe(people, hide_index=True, width="stretch")
                 audited_download_button("Download the chase list (CSV)", views.csv_bytes(people),
@@ -256,11 +256,10 @@ else:
                                         title="Friends and Family Test: % positive (shaded: 95% interval)",
                                         height=320), width="stretch", key="profile_fft")
     behind = pd.DataFrame({
-        "Month": pos.series["period_start"].dt.strftime("%Y-%m"),
+        "Month": pos.series["period_start"].map(month_label),
         "Responses": pos.series["denominator"],
         "Positive (%)": pos.series["value"].round(1),
-        "95% interval": [("–" if pd.isna(lo) else f"{lo:.1f} to {hi:.1f}")
-                         for lo, hi in zip(pos.series["lower_ci"], pos.series["upper_ci"])],
+        "95% interval": [interval_label(lo, hi) for lo, hi in zip(pos.series["lower_ci"], pos.series["upper_ci"])],
         "Federation (%)": pos.series["period_start"].map(fed_series.set_index("period_start")["value"]).round(1),
         "Note": [pos.judgement_text if s else "" for s in pos.series["suppressed"]],
     })
@@ -297,7 +296,8 @@ with right, st.container(border=True):
         st.caption("No significant events recorded in these 12 months.")
 if viewer.may_see_people(code):
     with st.expander("Complaint and significant event details", icon=":material/folder_open:"):
-        st.dataframe(views.complaints_list(viewer, filters, code), hide_index=True, width="stretch")
-        st.dataframe(views.significant_events_list(viewer, filters, code), hide_index=True, width="stretch")
+        st.dataframe(dates_in_words(views.complaints_list(viewer, filters, code)), hide_index=True, width="stretch")
+        st.dataframe(dates_in_words(views.significant_events_list(viewer, filters, code)), hide_index=True,
+                     width="stretch")
 else:
     st.caption("Complaint and significant event details are shown only to this practice's lead and the board.")

@@ -12,7 +12,7 @@ from ui import charts, data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.guard import page_context
 from ui.text import plain
-from ui.format import describe_filters, format_value, month_label, period_label
+from ui.format import day_time_label, describe_filters, format_value, interval_label, month_label, period_label
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -180,8 +180,7 @@ else:
         "Numerator": points["numerator"],
         "Denominator": points["denominator"],
         f"Value ({unit})": points["value"].round(2),
-        "95% interval": [("–" if pd.isna(lo) else f"{format_value(lo, unit)} to {format_value(hi, unit)}")
-                         for lo, hi in zip(points["lower_ci"], points["upper_ci"])],
+        "95% interval": [interval_label(lo, hi, unit) for lo, hi in zip(points["lower_ci"], points["upper_ci"])],
         f"Compared with {scope}": [f"{COMPARISON_SYMBOLS.get(c, '')} {COMPARISON_WORDS.get(c, c)}".replace(
             "the federation", scope) for c in points["comparison"]],
         "Funnel (99.8%)": [{"within": "Within", "better": "▲ Better than expected", "worse": "▼ Worse than expected",
@@ -231,7 +230,7 @@ with st.expander("How is this calculated", icon=":material/calculate:", expanded
         facts["Small numbers"] = f"Fewer than {cfg.thresholds.suppression_min} responses: not shown"
     if not b.empty:
         r = b.iloc[0]
-        facts["Last import that fed it"] = (f"{r['file_name']} ({r['kind']}), {pd.Timestamp(r['imported_at']):%d %B %Y %H:%M}"
+        facts["Last import that fed it"] = (f"{r['file_name']} ({r['kind']}), {day_time_label(r['imported_at'])}"
                                             f" by {r['imported_by']}")
         facts["Months held"] = f"{month_label(r['first_period'])} to {month_label(r['last_period'])} ({int(r['rows']):,} practice-months)"
     facts["Limits recalculated from"] = (f"{restarts[-1]:%B %Y} (rebase note; the latest restart counts)" if restarts

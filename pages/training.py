@@ -7,7 +7,7 @@ import streamlit as st
 from ui import charts, state
 from ui import data as shared
 from ui import training_feedback as tf
-from ui.format import describe_filters, format_value, month_label
+from ui.format import day_label, describe_filters, format_value, month_label
 from ui.guard import page_context
 from ui.text import plain
 
@@ -23,7 +23,7 @@ action = snap if act_on == as_of else tf.training_snapshot(viewer, filters, act_
 
 st.title("Staff training")
 st.caption(f"{plain(describe_filters(filters, practices))} · required training measured on "
-           f"{pd.Timestamp(as_of).strftime('%-d %B %Y') if as_of else '–'}")
+           f"{day_label(as_of)}")
 if shared.demo_database():
     st.info("Demo data: the practices, staff and training records shown are fictional.", icon=":material/info:")
 
@@ -62,7 +62,7 @@ total_row = counts[counts["practice_code"] == "ALL"].iloc[0]
 with cols[3]:
     st.metric("Lapsed or not done", f"{int(total_row[buckets[0]] + total_row[buckets[1]]):,}",
               help="Required training items (person × course) not in date now.", border=True)
-    st.caption(f"items, as at {pd.Timestamp(act_on).strftime('%-d %b %Y')}")
+    st.caption(f"items, as at {day_label(act_on)}")
 with cols[4]:
     first_days, last_days = cfg.thresholds.lapsing_buckets[0], cfg.thresholds.lapsing_buckets[-1]
     st.metric(f"Due in {first_days} days", f"{int(total_row[buckets[2]]):,}",
@@ -177,7 +177,7 @@ else:
 
 # --- Lapsed and lapsing -------------------------------------------------------------------------------------------
 st.subheader("Lapsed and lapsing training")
-st.caption(f"As at {pd.Timestamp(act_on).strftime('%-d %B %Y')}: required items already lapsed or never done, and "
+st.caption(f"As at {day_label(act_on)}: required items already lapsed or never done, and "
            "those that lapse within 30, 60 and 90 days, so they can be booked in time.")
 st.plotly_chart(tf.lapsing_bars(counts), width="stretch", key="training_lapsing")
 count_table = counts.drop(columns="practice_code").rename(columns={"practice_name": "Practice"})

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_layer.engine import KPIResult, format_value
+from data_layer.policy.words import month as month_words
 from ui import theme
 from ui.text import inert_figure
 
@@ -141,7 +142,7 @@ def spc_table(result: KPIResult, notes: pd.DataFrame | None = None) -> pd.DataFr
                                      "Target", "Special cause", "Rule"])
     p = s.points
     out = pd.DataFrame({
-        "Month": pd.to_datetime(p.index).strftime("%Y-%m"),
+        "Month": [month_words(d) for d in pd.to_datetime(p.index)],
         "Value": p["value"].round(3).to_numpy(),
         "Mean": p["mean"].round(3).to_numpy(),
         "Lower process limit": p["lower_limit"].round(3).to_numpy(),
@@ -268,7 +269,7 @@ def spc_figure(result: KPIResult, title: str | None = None, height: int = 380, n
                       margin=dict(b=78))
     if not shown.empty:  # room above the plot for the notes' words
         fig.update_layout(margin=dict(t=(48 if title else 16) + 24))
-    fig.update_xaxes(tickformat="%b %Y")
+    fig.update_xaxes(tickformat="%B %Y")
     return fig
 
 
@@ -474,10 +475,10 @@ def trend_figure(df: pd.DataFrame, x: str, y: str, series: str | None = None, un
                                      hoverinfo="skip", showlegend=False))
         fig.add_trace(go.Scatter(x=g[x], y=g[y], mode="lines+markers", name=str(name) if name is not None else y,
                                  line=dict(color=colour, width=2), marker=dict(size=5),
-                                 hovertemplate=f"{name or ''} %{{x|%b %Y}}: %{{y:.1f}}<extra></extra>"))
+                                 hovertemplate=f"{name or ''} %{{x|%B %Y}}: %{{y:.1f}}<extra></extra>"))
     if target is not None and not df.empty:
         fig.add_trace(go.Scatter(x=[df[x].min(), df[x].max()], y=[target, target], mode="lines", name="Target",
                                  line=dict(color=theme.NHS_RED, dash="dot", width=2)))
     _layout(fig, title, height, _unit_axis(unit))
-    fig.update_xaxes(tickformat="%b %Y")
+    fig.update_xaxes(tickformat="%B %Y")
     return fig

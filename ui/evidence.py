@@ -17,6 +17,7 @@ from data_layer.cqc import KEY_QUESTIONS, QUALITY_STATEMENTS
 from data_layer.db import database_url
 from data_layer.evidence_files import ALLOWED_WORDS, max_bytes
 from data_layer.governance.actions import owner_candidates
+from data_layer.policy import words
 from data_layer.scope import Viewer
 from ui import state
 from ui.data import SCOPE_KEY, TTL
@@ -135,7 +136,7 @@ def register_list(held: pd.DataFrame, key_question: str, show: str) -> pd.DataFr
 
 
 def _label(row) -> str:
-    return f"{row['title']} · {row['where']} · dated {pd.Timestamp(row['dated']):%d %b %Y}"
+    return f"{row['title']} · {row['where']} · dated {words.day(row['dated'])}"
 
 
 def open_document(viewer: Viewer, shown: pd.DataFrame) -> None:
@@ -248,7 +249,7 @@ def review_form(viewer: Viewer, held: pd.DataFrame) -> None:
                                            file_bytes=upload.getvalue() if upload is not None else None,
                                            file_name=upload.name if upload is not None else None)
                         done = f"Review recorded: {row['title']}" + (
-                            f", next due {review_due:%d %B %Y}." if review_due else ".")
+                            f", next due {words.day(review_due)}." if review_due else ".")
                 except ev.EvidenceError as exc:
                     st.error(plain(str(exc)), icon=":material/error:")
                 else:

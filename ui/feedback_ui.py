@@ -184,7 +184,7 @@ def fft_interval_figure(monthly: pd.DataFrame, kind: str, title: str, colour: st
                       annotation_text=f"Target {target:g}%", annotation_position="bottom right",
                       annotation_font=dict(color=theme.NHS_RED, size=12))
     _style(fig, title, height, y_title="%")
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if len(df) <= 8 else None)
+    fig.update_xaxes(tickformat="%B %Y", dtick="M1" if len(df) <= 8 else None)
     return fig
 
 
@@ -229,7 +229,7 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
         hover.append(hr)
     mid = pooled if pooled is not None else 90.0
     fig = go.Figure(go.Heatmap(
-        z=z, x=[pd.Timestamp(mth).strftime("%b<br>%y") for mth in months], y=[names.get(c, c) for c in codes],
+        z=z, x=[pd.Timestamp(mth).strftime("%B<br>%Y") for mth in months], y=[names.get(c, c) for c in codes],
         text=text, texttemplate="%{text}", textfont=dict(size=10, color=theme.TEXT), customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",
         colorscale=[[0.0, "#ED8B00"], [0.5, "#FCE8D0"], [0.75, "#F4F6F7"], [1.0, "#A7C8EA"]],
@@ -253,10 +253,10 @@ def modes_figure(modes: pd.DataFrame, height: int = 340) -> go.Figure:
         if mode not in modes or not modes[mode].fillna(0).any():
             continue
         fig.add_trace(go.Bar(x=modes["month"], y=modes[mode], name=mode, marker_color=MODE_COLOURS[mode],
-                             hovertemplate=f"{mode} %{{x|%b %Y}}: %{{y:,.0f}}<extra></extra>"))
+                             hovertemplate=f"{mode} %{{x|%B %Y}}: %{{y:,.0f}}<extra></extra>"))
     fig.update_layout(barmode="stack")
     _style(fig, None, height, y_title="Responses")
-    fig.update_xaxes(tickformat="%b %Y")
+    fig.update_xaxes(tickformat="%B %Y")
     return fig
 
 

@@ -1,15 +1,36 @@
-"""Plain-words formatting shared by pages: values with units, filters described in a sentence."""
+"""Plain-words formatting shared by pages: values with units, filters described in a sentence. Dates, months,
+ranges and intervals come from data_layer/policy/words.py (NHS content style), the one module packs use too."""
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import pandas as pd
 
 from data_layer.engine import Filters, format_value
+from data_layer.policy import words
+from data_layer.policy.words import day as day_label, day_time as day_time_label  # noqa: F401  (pages use them)
 
 __all__ = ["format_value", "describe_filters", "month_label"]
 
 
 def month_label(d) -> str:
     return "–" if d is None or pd.isna(d) else pd.Timestamp(d).strftime("%B %Y")
+
+
+def interval_label(lower, upper, unit: str = "%") -> str:
+    """A 95% interval in words, one way everywhere: "68.2% to 74.3%"."""
+    return words.interval(lower, upper, unit)
+
+
+def dates_in_words(df: pd.DataFrame) -> pd.DataFrame:
+    """A table to show with its date columns written as "1 October 2026" (NHS style) rather than 2026-10-01."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_datetime64_any_dtype(col) or (col.dtype == object and len(col.dropna()) and all(
+                isinstance(v, (date, datetime, pd.Timestamp)) for v in col.dropna())):
+            out[c] = col.map(words.day).replace(words.NONE, "")
+    return out
 
 
 def describe_filters(filters: Filters, practices: pd.DataFrame) -> str:
@@ -25,10 +46,4 @@ def describe_filters(filters: Filters, practices: pd.DataFrame) -> str:
 
 def period_label(start, months: int = 1) -> str:
     """A judging period in words: "September 2026", or "September to November 2026" for three months."""
-    if start is None or pd.isna(start):
-        return "–"
-    first = pd.Timestamp(start)
-    if months <= 1:
-        return f"{first:%B %Y}"
-    last = first + pd.DateOffset(months=months - 1)
-    return f"{first:%B} to {last:%B %Y}" if first.year == last.year else f"{first:%B %Y} to {last:%B %Y}"
+    return words.months_span(start, months)

@@ -106,7 +106,9 @@ def chart_table(table: pd.DataFrame, file_name: str, label: str, key: str, title
 
 
 def date_text(d) -> str:
-    return "–" if d is None or pd.isna(d) else pd.Timestamp(d).strftime("%-d %b %Y")
+    from data_layer.policy import words
+
+    return words.day(d)
 
 
 
@@ -119,7 +121,9 @@ def pct(v, digits: int = 1) -> str:
 
 
 def month_text(d) -> str:
-    return "–" if d is None or pd.isna(d) else pd.Timestamp(d).strftime("%b %Y")
+    from data_layer.policy import words
+
+    return words.month(d)
 
 
 def wrap_name(name: str, width: int = 11) -> str:

@@ -174,7 +174,7 @@ def practice_lines(series: pd.DataFrame, names: dict[str, str], highlight: set[s
             x=g["period_start"], y=g["value"], mode="lines+markers" if hot else "lines", name=name,
             line=dict(color=colour, width=3 if hot else 1.2, dash="solid"),
             marker=dict(size=5, symbol="diamond"), showlegend=hot, legendgroup="hot" if hot else "others",
-            hovertemplate=f"{name} %{{x|%b %Y}}: %{{y:.1f}}<extra></extra>",
+            hovertemplate=f"{name} %{{x|%B %Y}}: %{{y:.1f}}<extra></extra>",
         ))
     if highlight != set(series["practice_code"]):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="Other practices",
@@ -182,12 +182,12 @@ def practice_lines(series: pd.DataFrame, names: dict[str, str], highlight: set[s
     if federation is not None and not federation.empty:
         fig.add_trace(go.Scatter(x=federation["period_start"], y=federation["value"], mode="lines",
                                  name="Selected practices together", line=dict(color=theme.NHS_BLUE, width=3),
-                                 hovertemplate="All selected %{x|%b %Y}: %{y:.1f}<extra></extra>"))
+                                 hovertemplate="All selected %{x|%B %Y}: %{y:.1f}<extra></extra>"))
     if target is not None and not series.empty:
         fig.add_trace(go.Scatter(x=[series["period_start"].min(), series["period_start"].max()], y=[target, target],
                                  mode="lines", name=f"Target {target:g}", line=dict(color=theme.NHS_RED, dash="dot")))
     _style(fig, None, height, y_title=unit_title)
-    fig.update_xaxes(tickformat="%b %Y")
+    fig.update_xaxes(tickformat="%B %Y")
     return fig
 
 

@@ -12,6 +12,7 @@ import zipfile
 import pandas as pd
 
 from ..privacy import inert_for_spreadsheet
+from ..policy import words
 from .pack_model import InspectionPack, Table
 
 
@@ -20,18 +21,17 @@ def _csv(table: Table) -> bytes:
     for c in table.frame.columns:
         kind = table.kind(c)
         s = table.frame[c]
-        if kind in ("date", "month"):
-            out[c] = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
-        elif kind == "datetime":
-            out[c] = pd.to_datetime(s).dt.strftime("%Y-%m-%d %H:%M")
+        if kind in ("date", "month", "datetime"):  # NHS style: "1 October 2026", "October 2026"
+            out[c] = pd.to_datetime(s).map({"date": words.day, "month": words.month, "datetime": words.day_time}[kind])
+            out[c] = out[c].where(out[c] != words.NONE, None)
         elif kind in ("int",):
             out[c] = pd.to_numeric(s, errors="coerce").round(0).astype("Int64")
         elif kind in ("dec1", "dec2", "unit"):
             out[c] = pd.to_numeric(s, errors="coerce").round(4)
         else:
             out[c] = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else
-                      inert_for_spreadsheet(v.isoformat(sep=" ", timespec="minutes") if hasattr(v, "hour") else
-                                            v.isoformat() if hasattr(v, "isoformat") else str(v))
+                      inert_for_spreadsheet(words.day_time(v) if hasattr(v, "hour") else
+                                            words.day(v) if hasattr(v, "isoformat") else str(v))
                       for v in s]
     return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
@@ -44,7 +44,7 @@ def render_csv_zip(pack: InspectionPack) -> bytes:
     names = file_names(pack)
     buf = io.BytesIO()
     readme = [f"CQC inspection evidence pack: {pack.scope_name}", f"Period: {pack.period_words}",
-              f"Generated {pack.generated_at:%Y-%m-%d %H:%M} by {pack.generated_by}", ""]
+              f"Generated {words.day_time(pack.generated_at)} by {pack.generated_by}", ""]
     if pack.demo:
         readme += ["Fictional demo data: not real practices, staff or patients.", ""]
     readme += ["Patients' comments, complaint summaries and significant event learning have names, phone numbers, "

@@ -15,7 +15,7 @@ import pandas as pd
 from .. import engine as calc
 from ..analytics import ASSURANCE_SYMBOLS, VARIATION_SYMBOLS
 from ..config import Indicator
-from ..policy import status
+from ..policy import status, words
 
 PACK_MONTHS = 12  # the months the pack's tables list (the store's window policy judges each measure)
 COMMENTS_PER_KIND = 8  # verbatim comments per kind (positive / negative) in a pack
@@ -168,8 +168,8 @@ class IndicatorEvidence:
         end = pd.Timestamp(r.latest_period)
         if r.period_months > 1:
             start = end - pd.DateOffset(months=r.period_months - 1)
-            return f"{start:%b %Y} to {end:%b %Y}"
-        return f"{end:%B %Y}"
+            return words.month_range(start, end)
+        return words.month(end)
 
 
 @dataclass
@@ -254,5 +254,4 @@ class InspectionPack:
 
 
 def day_words(d) -> str:
-    d = pd.Timestamp(d)
-    return f"{d.day} {d:%B %Y}"
+    return words.day(d)

@@ -65,8 +65,9 @@ def _font_paths() -> dict[str, Path]:
 # Cell text
 # ---------------------------------------------------------------------------------------------------------------
 def _day(d) -> str:
-    d = pd.Timestamp(d)
-    return f"{d.day} {d:%b %Y}"
+    from ..policy import words
+
+    return words.day(d)
 
 
 def cell_text(value, kind: str, unit: str | None = None) -> str:
@@ -84,10 +85,10 @@ def cell_text(value, kind: str, unit: str | None = None) -> str:
     if kind == "date":
         return _day(value)
     if kind == "month":
-        return f"{pd.Timestamp(value):%b %Y}"
+        return f"{pd.Timestamp(value):%B %Y}"
     if kind == "datetime":
         t = pd.Timestamp(value)
-        return f"{t.day} {t:%b %Y %H:%M}"
+        return f"{t.day} {t:%B %Y, %H:%M}"
     if kind == "auto":
         if isinstance(value, datetime):
             return f"{value.day} {value:%B %Y, %H:%M}"
