@@ -262,8 +262,9 @@ def table(frame: pd.DataFrame, config: FederationConfig, area_label: str, codes:
     from ..policy import words
 
     fed_label = "Federation" if federation is not None and area_label != "Federation" else None
-    cols = ["Measure", area_label, *([fed_label] if fed_label else []), *LEVEL_NAMES.values(),
-            "Compared with England", "Period", "Source"]
+    # the comparison next to the area's own figure, so it is in view however many areas follow
+    cols = ["Measure", area_label, "Compared with England", *([fed_label] if fed_label else []),
+            *LEVEL_NAMES.values(), "Period", "Source"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
     inds = {i.code: i for i in config.indicators}
