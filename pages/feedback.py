@@ -277,11 +277,14 @@ else:
         st.info(result.reason or "No comments match these filters.")
     else:
         shown = len(result.rows)
-        st.caption(f"{result.matching:,} comments match" + (f"; the newest {shown:,} are shown" if shown <
-                                                            result.matching else "")
-                   + ". Old-question answers are shown in their own words. Phone numbers, emails, NHS numbers and "
-                     "postcodes are removed" + (" for everyone but administrators." if viewer.role != "admin" else
-                                                " for everyone else (you see the original)."))
+        st.caption(f"{result.matching:,} comments match"
+                   + (f"; the {'best' if search.strip() else 'newest'} {shown:,} are shown" if shown <
+                      result.matching else "")
+                   + (", best matches first" if search.strip() else "")
+                   + ". Old-question answers are shown in their own words. Phone numbers, emails, NHS numbers, "
+                     "postcodes and names after a title (Mrs Smith, Dr Patel) are removed"
+                   + (" for everyone but administrators, here and in the download." if viewer.role != "admin" else
+                      " for everyone else (you see the original)."))
         comment_table = pd.DataFrame({
             "Date": [tf.date_text(d) for d in result.rows["date"]], "Practice": result.rows["practice_name"],
             "Answer": result.rows["answer"], "Comment": result.rows["comment"].fillna(""),

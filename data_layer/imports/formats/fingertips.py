@@ -101,8 +101,8 @@ class Fingertips(Format):
         named = ctx.published_map(available, self.published_field)  # in the catalogue, kept out by the user's map
         for sid in sorted(k for k in available if k and k not in mapping and k not in named):
             log.note(f"indicator {sid} ({available[sid] or 'no name'}) is not in the catalogue: its rows are kept as "
-                     "benchmark values. Add it with --add-indicators (python -m data_layer import), or map it to a "
-                     "catalogue code.", count=1, value=sid)
+                     "benchmark values. Add it to the catalogue (the Import page's button, or --add-indicators on the "
+                     "command line), or map it to a catalogue code.", count=1, value=sid)
         usable = ~no_value & ~bad_period & (ids != "").to_numpy()
         as_value = usable & in_fed & mapped_code.notna().to_numpy()
         rows = chunk["_row"].to_numpy()
