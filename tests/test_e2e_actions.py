@@ -65,7 +65,8 @@ def _download(page, button: str) -> bytes:
     return open(info.value.path(), "rb").read()
 
 
-def test_an_action_raised_from_an_attention_item_updated_by_its_owner_is_in_the_board_pack(app, own_demo):
+def test_an_action_raised_from_an_attention_item_updated_by_its_owner_is_in_the_board_pack(app, own_demo,
+                                                                                           config):
     base = app
     with browser() as b:
         # --- a board member raises an action from the first attention item, in one click -----------------------
@@ -132,7 +133,7 @@ def test_an_action_raised_from_an_attention_item_updated_by_its_owner_is_in_the_
         rows = [dict(zip(head, [c.value for c in r])) for r in sheet.iter_rows(min_row=2)]
         mine = next(r for r in rows if r["ID"] == action_id)
         assert (mine["Action"], mine["Owner"], mine["Status"], mine["Measure"]) == (
-            wanted["title"], LEAD, "In progress", wanted["indicator"])
+            wanted["title"], LEAD, "In progress", config.indicator(wanted["indicator"]).name)
 
         pdf = _download(board, "Board pack (PDF)")
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)

@@ -231,3 +231,64 @@ def test_a_rebase_note_restarts_the_limits_of_the_pdf_chart_and_its_data(own, co
             old.loc[months.values, "Upper process limit"].reset_index(drop=True))
     finally:
         notes.remove_note(own, BOARD, nid, config)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The action loop in-process (AppTest): raised from an attention item, updated by its owner, in the board pack
+# ---------------------------------------------------------------------------------------------------------------
+def _app(role: str, page: str | None = None, query: dict | None = None):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_util import DEMO_EMAILS
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=240)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.session_state["demo_user"] = DEMO_EMAILS[role]
+    (at.switch_page(page) if page else at).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_apptest_an_attention_item_raises_an_action_its_owner_updates_and_the_board_pack_lists(own, config,
+                                                                                              monkeypatch):
+    from urllib.parse import parse_qs
+
+    from ui import board_pack as board_pack_ui
+
+    monkeypatch.setenv("DATABASE_URL", own.url.render_as_string(hide_password=False))
+    monkeypatch.chdir(ROOT)
+    overview = _app("board")
+    link = next(p.proto for p in overview.get("page_link") if p.proto.label == "Raise an action")
+    query = {k: v[0] for k, v in parse_qs(link.query_string).items()}
+    assert query["title"] and query["attention"] and query["indicator"] in config.indicator_codes
+
+    raised = _app("board", "pages/actions.py", query)  # the link's one click: the form is filled in
+    assert next(t for t in raised.text_input if t.label == "Title").value == query["title"]
+    assert next(t for t in raised.text_input if t.label.startswith("Raised from")).value == query["attention"]
+    next(s for s in raised.selectbox if s.label == "Owner").set_value(LEAD.email)
+    next(b for b in raised.button if b.label == "Raise the action").click()
+    raised.run()
+    assert not raised.exception, [e.value for e in raised.exception]
+    action = next(r for r in act.list_actions(own, BOARD).to_dict("records") if r["title"] == query["title"]
+                  and r["attention_key"] == query["attention"])
+    assert (action["owner_email"], action["indicator_code"], action["practice_code"]) == (
+        LEAD.email, query["indicator"], query.get("action_practice"))
+
+    owner = _app("practice_lead", "pages/actions.py", {"action": str(action["id"])})
+    next(s for s in owner.selectbox if s.label == "Status").set_value("in_progress")
+    next(t for t in owner.text_area if t.label == "Comment").input("Clinic booked for next week")
+    next(b for b in owner.button if b.label == "Save the update").click()
+    owner.run()
+    assert not owner.exception, [e.value for e in owner.exception]
+    assert act.get_action(own, BOARD, action["id"])["status"] == "in_progress"
+    assert list(act.history(own, BOARD, action["id"])["comment"])[-1] == "Clinic booked for next week"
+
+    data = board_pack_ui.builder(BOARD, store.latest_month(own), "xlsx")()  # what the overview's button runs
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Actions due before next"]
+    head = [c.value for c in sheet[1]]
+    row = next(dict(zip(head, r)) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == action["id"])
+    assert (row["Action"], row["Status"], row["Owner"]) == (query["title"], "In progress", LEAD.email)
+    act.update_action(own, BOARD, action["id"], status="dropped", comment="test over")

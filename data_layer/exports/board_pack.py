@@ -292,16 +292,19 @@ ACTION_COLUMNS = {"id": "ID", "title": "Action", "owner_email": "Owner", "due_on
                   "practice_code": "Practice", "indicator_code": "Measure"}
 
 
-def action_tables(parts: dict[str, pd.DataFrame], meet: gov_meetings.Meetings) -> list[Table]:
+def action_tables(parts: dict[str, pd.DataFrame], meet: gov_meetings.Meetings, practices: dict[str, str],
+                  measures: dict[str, str]) -> list[Table]:
+    """The three tables of actions, practices and measures by name (the meetings' words are on the cover and at the
+    head of the chapter)."""
     as_at, since, next_meeting = meet.as_at, meet.last, meet.next
     day = gov_meetings.day_words
     spec = (("overdue", f"Overdue on {day(as_at)}", "Open or in progress and past their due date."),
             ("due_before_next", f"Due before the next meeting ({day(next_meeting)})"
              if meet.next_known else f"Due by {day(next_meeting)} (no next meeting set)",
-             "Open or in progress, due by the next meeting. " + meet.words),
+             "Open or in progress, due by the next meeting."),
             ("done_since_last", f"Done since the last meeting ({day(since)})"
              if meet.last_known else f"Done since {day(since)} (no last meeting set)",
-             "Marked done since the last meeting. " + meet.words))
+             "Marked done since the last meeting."))
     out = []
     for key, title, note in spec:
         df = parts.get(key, pd.DataFrame(columns=list(ACTION_COLUMNS)))
@@ -311,11 +314,13 @@ def action_tables(parts: dict[str, pd.DataFrame], meet: gov_meetings.Meetings) -
         frame["Due"] = pd.to_datetime(frame["Due"])
         if "Done" in frame:
             frame["Done"] = pd.to_datetime(frame["Done"])
+        frame["Practice"] = [practices.get(c, c) if isinstance(c, str) and c else "" for c in frame["Practice"]]
+        frame["Measure"] = [measures.get(c, c) if isinstance(c, str) and c else "" for c in frame["Measure"]]
         for c in ("Action", "Owner", "Status", "Practice", "Measure"):
             frame[c] = frame[c].astype(object).where(frame[c].notna(), "")
         out.append(Table(f"actions_{key}", title, frame.reset_index(drop=True),
                          kinds={"ID": "int", "Due": "date", "Done": "datetime"}, note=note,
-                         pdf_widths=(6, 40, 26, 12, 12, 10, 18) + ((16,) if key == "done_since_last" else ())))
+                         pdf_widths=(5, 34, 24, 19, 13, 19, 26) + ((18,) if key == "done_since_last" else ())))
     return out
 
 
@@ -353,7 +358,7 @@ def notes_table(notes: pd.DataFrame, config: FederationConfig, end: date, since:
     return Table("notes", "Notes added this month", frame, kinds={"Month": "month", "Added": "datetime"},
                  note=f"Notes on the charts for {end:%B %Y}, or added since {since.day} {since:%B %Y}. A rebase "
                       "note restarts a measure's control limits from its month.",
-                 pdf_widths=(26, 18, 12, 50, 16, 24, 18))
+                 pdf_widths=(26, 16, 13, 42, 16, 30, 18))
 
 
 def benchmarks_table(engine: Engine, config: FederationConfig, viewer: Viewer, end: date) -> Table | None:
@@ -450,7 +455,8 @@ def build_board_pack(engine: Engine, config: FederationConfig, viewer: Viewer, p
         changes=changes_table(change_rows, end, previous, had_previous),
         scorecard=scorecard_table(calc.scorecard(config, results)),
         matrix=matrix_table(views.practice_matrix(rows, results, config), names),
-        actions=action_tables(parts, meet), meetings=meet, completeness=comp_tables,
+        actions=action_tables(parts, meet, names, {i.code: i.name for i in config.indicators}), meetings=meet,
+        completeness=comp_tables,
         completeness_line=comp_line,
         notes=notes_table(gov_notes.list_notes(engine), config, end, datetime.combine(since, datetime.min.time())),
         sources=Table("sources", "Sources", pd.DataFrame()), practice_codes=tuple(plist["code"]),

@@ -165,7 +165,7 @@ def _draw_notes(ax, notes: pd.DataFrame) -> None:
         x = pd.Timestamp(r["month"])
         ax.axvline(x, color=NHS_DARK_GREY if r["rebase"] else NHS_MID_GREY, lw=1.0 if r["rebase"] else 0.9,
                    ls="-" if r["rebase"] else (0, (1, 1.5)), zorder=2)
-        ax.annotate(str(r["number"]), (x, 1.0), xycoords=("data", "axes fraction"), ha="center", va="center",
+        ax.annotate(str(r["number"]), (x, 0.985), xycoords=("data", "axes fraction"), ha="center", va="top",
                     fontsize=5.8, fontweight="bold", color=TEXT, zorder=6,
                     bbox=dict(boxstyle="round,pad=0.18", fc="white", ec=NHS_DARK_GREY, lw=0.6))
 
