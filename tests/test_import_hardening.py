@@ -439,23 +439,22 @@ def test_without_the_lock_a_collision_is_still_a_plain_refusal(empty_engine, con
 # --------------------------------------------------------------------------------------------------------------------
 # Issue 13 item 4: detection prefers complete matches; a file that is not of its format is said so in one line
 # --------------------------------------------------------------------------------------------------------------------
-PAYMENTS = SHARED_NHS / "06_payments_to_general_practice" / "nhs-payments-gp-2022-23.csv"
-IMMUNISATIONS = SHARED_NHS / "05c_screening_immunisation_indicators" / "west_sussex_GP_childhood_immunisations.csv"
+# Payments to General Practice, the long immunisations file and populations by single year of age are read now
+# (tests/test_imports_published_more.py); a document beside the data (a README or PROVENANCE.md naming the columns)
+# is refused in one line that says what it is.
+PROVENANCE = SHARED_NHS / "06_payments_to_general_practice" / "PROVENANCE.md"
 
 
-POPULATION = SHARED_NHS / "05c_screening_immunisation_indicators" / "f_pop_QKS_2026-27.csv"
-
-
-# Payments to General Practice and the long immunisations file are read now (tests/test_imports_published_more.py).
-@pytest.mark.parametrize("path, words", [(POPULATION, "population by single year of age")])
-def test_published_files_the_importer_does_not_read_are_refused_in_one_line(empty_engine, config, path, words):
-    if not path.exists():
-        pytest.skip(f"{path} is not here")
+def test_a_document_beside_the_data_is_refused_in_one_line(empty_engine, config, tmp_path):
     federation(empty_engine, config)
-    result = imp(empty_engine, config, path, period="2022/23")
-    message = only_error(result)
-    assert message.startswith("This is ") and words in message and "not imported" in message
-    assert inspect_file(path).problem == message
+    readme = tmp_path / "README.md"
+    readme.write_text("# Payments\nColumns: Practice Code, Number of Registered Patients (Last Known Figure), "
+                      "Number of Weighted Patients (Last Known Figure), Total NHS Payments to General Practice\n")
+    for path in (readme, PROVENANCE) if PROVENANCE.exists() else (readme,):
+        message = only_error(imp(empty_engine, config, path))
+        assert message == (f"{path.name} is a text document (Markdown), not a table of data, so it is not imported "
+                           "(import the CSV, XLSX or JSON file it describes).")
+        assert inspect_file(path).problem == message
 
 
 def test_a_file_with_more_problems_than_rows_is_probably_not_of_that_format(empty_engine, config):

@@ -312,3 +312,50 @@ def test_the_import_page_sets_up_by_sub_icb_and_adds_an_unlisted_indicator_with_
         actions = list(conn.execute(select(m.AuditEvent.action)).scalars())
     assert "catalogue_added" in actions
     engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Registered patients by single year of age
+# --------------------------------------------------------------------------------------------------------------------
+POPULATION = FIXTURES / "f_pop_2024-25.csv"
+
+
+def test_population_by_single_year_of_age_is_kept_per_practice_sex_and_age(empty_engine, config):
+    federation(empty_engine, config)
+    assert inspect_file(POPULATION).kind == "population_by_age"
+    result = imp(empty_engine, config, POPULATION)
+    assert result.imported, result.summary()
+    assert "the file counts female patients (from its name)" in result.summary()
+    file = pd.read_csv(POPULATION, dtype=str, keep_default_na=False).set_index("GP code")
+    got = benchmarks(empty_engine, source="population_by_age")
+    assert set(got["sex"]) == {"Female"} and len(got) == 3 * 96 - 1  # A81001's empty cell at 95 is not stored
+    one = got[got["area_code"] == "G82139"].set_index("age")
+    total = sum(float(v) for v in file.loc["G82139"])
+    assert one.loc["0", "numerator"] == float(file.loc["G82139", "0"]) and one.loc["0", "denominator"] == total
+    assert one.loc["65", "value"] == pytest.approx(float(file.loc["G82139", "65"]) / total * 100)
+    assert (one.loc["0", "period_start"], one.loc["0", "period_end"]) == (date(2024, 4, 1), date(2025, 3, 31))
+    idempotent(empty_engine, config, POPULATION)
+
+
+def test_a_population_file_that_does_not_say_its_sex_is_refused_or_read_from_a_sex_column(empty_engine, config):
+    federation(empty_engine, config)
+    data = POPULATION.read_bytes()
+    result = imp(empty_engine, config, data, "pop_2024-25.csv")
+    assert result.refused and "does not say which sex it counts" in problems(result)["problem"].iloc[0]
+    lines = data.decode().splitlines()
+    with_sex = "\n".join([lines[0] + ",Sex", *[line + ",Male" for line in lines[1:]]]) + "\n"
+    assert imp(empty_engine, config, with_sex.encode(), "pop_2024-25.csv").imported
+    assert set(benchmarks(empty_engine, source="population_by_age")["sex"]) == {"Male"}
+
+
+def test_the_real_population_files_are_read_for_each_sex(empty_engine, config):
+    female = real("05c_screening_immunisation_indicators/f_pop_QKS_2026-27.csv")
+    male = real("05c_screening_immunisation_indicators/m_pop_QKS_2026-27.csv")
+    federation(empty_engine, config)
+    for path in (female, male):
+        result = imp(empty_engine, config, path, today=date(2026, 11, 1))
+        assert result.imported, result.summary()
+    got = benchmarks(empty_engine, source="population_by_age")
+    file = read_real("05c_screening_immunisation_indicators/m_pop_QKS_2026-27.csv").set_index("GP code")
+    men = got[(got["sex"] == "Male") & (got["area_code"] == "G82139")]
+    assert men["numerator"].sum() == pytest.approx(sum(float(v) for v in file.loc["G82139"] if v))

@@ -25,7 +25,7 @@ from ..scope import AccessDenied, Viewer
 from .base import Context, Format, ImportOptions, Match, suggest
 from .formats import BY_KIND, FORMAT_CLASSES, new_format
 from . import limits
-from .formats.unsupported import known_file
+from .formats.unsupported import known_document, known_file
 from .problems import ProblemLog, problems_csv
 from .reading import HEAD_ROWS, CSVShapeError, FileRefused, SourceFile, head_rows, iter_frames, load_source
 from .writer import Writer
@@ -119,6 +119,9 @@ def _detect_rows(rows: list[list[str]], kind: str | None) -> tuple[Format | None
 
 
 def detect(src: SourceFile, options: ImportOptions) -> Detection:
+    document = known_document(src.name) if not options.kind else ""
+    if document:  # a README or PROVENANCE.md names a publication's columns: not a table of them
+        return Detection(None, None, 0, [], None, [], document)
     sheets = [options.sheet] if options.sheet else (src.sheets or [None])
     first: Detection | None = None
     for sheet in sheets:

@@ -10,6 +10,7 @@ from .indicator_values import IndicatorValuesTemplate
 from .logs import ComplaintsTemplate, SignificantEventsTemplate
 from .nhse_fft import NHSEMonthlyFFT
 from .payments import Payments
+from .population import PopulationByAge
 from .practices import PracticesTemplate
 from .qof import PracticeMapping, QOFAchievement, QOFPrevalence
 from .records import PPGMeetingsTemplate, PremisesChecksTemplate, StaffSurveyTemplate
@@ -43,6 +44,7 @@ FORMAT_CLASSES: tuple[type[Format], ...] = (
     Epraccur,
     Payments,
     Immunisations,
+    PopulationByAge,
     WideIndicators,
 )
 BY_KIND: dict[str, type[Format]] = {f.kind: f for f in FORMAT_CLASSES}

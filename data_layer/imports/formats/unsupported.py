@@ -42,3 +42,21 @@ def known_file(header: list[str]) -> str:
                 "of age 0, 1, 2 …): the importer does not read populations by age yet (list sizes come from NHS "
                 "England's 'Patients registered at a GP practice' file), so it is not imported.")
     return ""
+
+
+DOCUMENTS = {".md": "a text document (Markdown)", ".markdown": "a text document (Markdown)",
+             ".html": "a web page", ".htm": "a web page", ".pdf": "a PDF document", ".docx": "a Word document",
+             ".doc": "a Word document", ".pptx": "a PowerPoint presentation", ".zip": "a zip archive"}
+
+
+def known_document(file_name: str) -> str:
+    """The one-line refusal for a file that is a document rather than a table (by its name), or ''. A README or
+    PROVENANCE.md beside a publication names its columns, and would otherwise be read as a table of them."""
+    name = (file_name or "").rsplit("/", 1)[-1]
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    what = DOCUMENTS.get(suffix)
+    if not what:
+        return ""
+    extra = " (unzip it and import the files inside)" if suffix == ".zip" else \
+        " (import the CSV, XLSX or JSON file it describes)"
+    return f"{name} is {what}, not a table of data, so it is not imported{extra}."
