@@ -43,11 +43,17 @@ def special_cause_runs(result: calc.KPIResult) -> pd.DataFrame:
         when = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"
         kind = {"improvement": "Improvement", "concern": "Concern"}.get(point_type, "Unusual, no preferred direction")
         level = "high" if side == "high" else "low"
+        low, high = (calc.format_value(float(g["value"].agg(f)), unit) for f in ("min", "max"))
+        # never "1 point from 71.4% to 71.4%": one figure is "at", equal figures are "all at"
+        if len(g) == 1:
+            values = f"1 point at {low}"
+        elif low == high:
+            values = f"{len(g)} points, all at {low}"
+        else:
+            values = f"{len(g)} points from {low} to {high}"
         rows.append({
             "from": first.date(), "to": last.date(), "points": len(g), "kind": kind, "rules": "; ".join(rules),
-            "words": f"{kind} ({level}), {when}: {len(g)} point{'s' if len(g) != 1 else ''} from "
-                     f"{calc.format_value(float(g['value'].min()), unit)} to "
-                     f"{calc.format_value(float(g['value'].max()), unit)}; {_rules_in_words(rules, s.run_length)}.",
+            "words": f"{kind} ({level}), {when}: {values}; {_rules_in_words(rules, s.run_length)}.",
         })
     return pd.DataFrame(rows, columns=cols)
 

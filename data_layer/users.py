@@ -8,7 +8,7 @@ from sqlalchemy import Engine, delete, select
 
 from . import audit
 from . import models as m
-from .scope import ROLES, Viewer
+from .scope import ROLE_LABELS, ROLES, Viewer
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -81,7 +81,7 @@ def save_user(engine: Engine, email: str, role: str, practice_codes=(), name: st
         for c in codes:
             conn.execute(m.UserPractice.__table__.insert().values(user_id=uid, practice_code=c))
         audit.record(conn, actor, f"user_{outcome}", codes[0] if len(codes) == 1 else None,
-                     f"{email}: role {role}" + (f", practices {', '.join(codes)}" if codes else ""))
+                     f"{email}: {ROLE_LABELS[role]}" + (f", practices {', '.join(codes)}" if codes else ""))
     return outcome
 
 
@@ -93,7 +93,7 @@ def remove_user(engine: Engine, email: str, actor: str = "system") -> None:
             raise UserError(f"no user with email {email}")
         conn.execute(delete(m.UserPractice).where(m.UserPractice.user_id == user.id))
         conn.execute(delete(m.User).where(m.User.id == user.id))
-        audit.record(conn, actor, "user_removed", None, f"{email} (was {user.role})")
+        audit.record(conn, actor, "user_removed", None, f"{email} (was {ROLE_LABELS.get(user.role, user.role)})")
 
 
 DEMO_USERS = (

@@ -7,7 +7,7 @@ import streamlit as st
 from ui import charts, state, theme
 from ui import data as shared
 from ui import training_feedback as tf
-from ui.format import describe_filters, format_value, month_label
+from ui.format import describe_filters, format_value, metric_delta, month_label
 from ui.guard import page_context
 from ui.text import plain
 
@@ -44,8 +44,7 @@ for col, res, label in ((cols[0], positive, "Positive"), (cols[1], negative, "Ne
             continue
         value = "Not shown" if res.suppressed else format_value(res.latest_value, "%")
         st.metric(f"% {label.lower()}", value,
-                  delta=None if res.change is None else format_value(res.change, "%", signed=True),
-                  delta_color="normal" if res.indicator.direction == "higher" else "inverse",
+                  **metric_delta(res.change, "%", res.indicator.direction),
                   help=f"{res.indicator.name}: {res.indicator.description}", border=True)
         kind = label.lower()
         if res.latest_value is None and not res.suppressed:

@@ -7,7 +7,7 @@ from data_layer.governance import completeness
 from ui import board_pack as board_pack_ui
 from ui import data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
-from ui.format import describe_filters, format_value, month_label
+from ui.format import describe_filters, format_value, metric_delta, month_label
 
 from ui.guard import page_context
 from ui.text import plain
@@ -137,8 +137,7 @@ for i, row in enumerate(headlines.itertuples(index=False)):
             st.metric(
                 row.indicator,
                 "Not shown" if res.suppressed else format_value(row.value, row.unit),
-                delta=delta,
-                delta_color=colour,
+                **metric_delta(row.change, row.unit, row.direction),
                 help=f"{res.indicator.description} Target {format_value(row.target, row.unit)}. "
                      f"Change is since {month_label(res.series['period_start'].iloc[-2]) if len(res.series) > 1 else 'the previous period'}.",
                 chart_data=history if len(history) > 1 else None,

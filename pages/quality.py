@@ -10,6 +10,7 @@ from data_layer.policy import words
 from data_layer.views import COMPARISON_SYMBOLS, COMPARISON_WORDS, special_cause_runs
 from ui import charts, data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
+from ui.format import metric_delta  # a change that shows as 0.0 has no arrow
 from ui.guard import page_context
 from ui.text import plain
 from ui.format import day_time_label, describe_filters, format_value, interval_label, month_label, period_label
@@ -59,8 +60,7 @@ s = res.spc
 m1, m2, m3, m4 = st.columns([1, 1, 1.3, 1.6])
 m1.metric(f"Latest ({period_label(res.latest_period, res.period_months)})",
           "Not shown" if res.suppressed else format_value(res.latest_value, unit),
-          delta=None if res.change is None else format_value(res.change, unit, signed=True),
-          delta_color={"higher": "normal", "lower": "inverse"}.get(ind.direction, "off"),
+          **metric_delta(res.change, unit, ind.direction),
           help=res.judgement_text if res.suppressed else f"{plain(where)}: Σ numerator / Σ denominator.")
 m2.metric("Target", format_value(res.target, unit) if res.target is not None else "None set",
           help={"higher": "Higher is better.", "lower": "Lower is better."}.get(ind.direction, "No preferred direction."))

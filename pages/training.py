@@ -7,7 +7,7 @@ import streamlit as st
 from ui import charts, state
 from ui import data as shared
 from ui import training_feedback as tf
-from ui.format import day_label, describe_filters, format_value, month_label
+from ui.format import day_label, describe_filters, format_value, metric_delta, month_label
 from ui.guard import page_context
 from ui.text import plain
 
@@ -22,8 +22,13 @@ snap = tf.training_snapshot(viewer, filters, as_of)
 action = snap if act_on == as_of else tf.training_snapshot(viewer, filters, act_on)
 
 st.title("Staff training")
-st.caption(f"{plain(describe_filters(filters, practices))} · required training measured on "
-           f"{day_label(as_of)}")
+
+# Compliance is measured at the month's end (as the stored figures are); what has lapsed and the chase list are as
+# at today for the latest month. Say both dates, and why they differ, once (never "30 November" beside "1 Dec").
+dates_words = (f"compliance as at {day_label(as_of)}" if act_on == as_of or not act_on else
+               f"compliance as at the month's end, {day_label(as_of)}; lapsed and lapsing training as at today, "
+               f"{day_label(act_on)}")
+st.caption(f"{plain(describe_filters(filters, practices))} · {dates_words}")
 if shared.demo_database():
     st.info("Demo data: the practices, staff and training records shown are fictional.", icon=":material/info:")
 
@@ -53,7 +58,7 @@ for col, code in zip(cols[:3], cfg.screens.training):
     with col:
         rag = res.rag
         st.metric(res.indicator.short_name or res.indicator.name, format_value(res.latest_value, "%"),
-                  delta=None if res.change is None else format_value(res.change, "%", signed=True),
+                  **metric_delta(res.change, "%", res.indicator.direction),
                   help=f"{res.indicator.name}: {res.indicator.description} Measured at the end of "
                        f"{month_label(res.latest_period)}; change since the month before.", border=True)
         st.caption(f"{tf.RAG_SYMBOLS[rag]} {tf.RAG_WORDS[rag]}"

@@ -44,6 +44,17 @@ def describe_filters(filters: Filters, practices: pd.DataFrame) -> str:
     return f"{who} · {filters.months} months to {month_label(filters.period_end)}"
 
 
+def metric_delta(change, unit: str, direction: str = "neutral") -> dict:
+    """``st.metric`` arguments for a change since the period before: the signed figure, coloured by whether higher
+    is better, and no arrow or colour for a change that shows as nothing (never a green up-arrow for "0.0 pts")."""
+    if change is None or pd.isna(change):
+        return {"delta": None}
+    text = format_value(change, unit, signed=True)
+    if not any(ch in "123456789" for ch in text):  # rounds to 0 at the precision shown
+        return {"delta": f"No change ({text.lstrip('+')})", "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": text, "delta_color": {"higher": "normal", "lower": "inverse"}.get(direction, "off")}
+
+
 def period_label(start, months: int = 1) -> str:
     """A judging period in words: "September 2026", or "September to November 2026" for three months."""
     return words.months_span(start, months)

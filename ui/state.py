@@ -34,25 +34,50 @@ def config() -> FederationConfig:
     return load_config()  # cached inside the data layer by file and modification time
 
 
+# The steps the demo builder reports, and how far through the first start each one is (the refresh is most of it).
+FIRST_RUN_STEPS = (("Generating", 0.04), ("Writing", 0.22), ("Working out every figure", 0.34),
+                   ("Summarising", 0.40), ("Calculating", 0.52), ("Working out every measure", 0.62),
+                   ("Judging", 0.80))
+
+
 def ensure_data() -> None:
-    """First start on an empty database: build the demo federation, with progress, so the app opens on real views.
+    """First start on an empty database: build the demo federation behind a first-start screen with a progress bar
+    (never the bare list of page files Streamlit shows until the app's navigation is drawn), then open the app.
     Only ever called without sign-in configured; the build holds the schema lock, so two servers starting together
     on one new database build it once."""
     engine = database()
     if not is_empty(engine):
         return
-    from data_layer import demo
 
-    with schema_lock(engine):
-        if not is_empty(engine):  # another server built it while this one waited
-            st.cache_data.clear()
-            return
-        with st.status("First start: building the demo federation (fictional practices and figures)…",
-                       expanded=True) as s:
-            summary = demo.build(engine, config(), progress=st.write)
-            s.update(label=f"Demo federation ready: {summary.practices} practices, "
-                           f"{summary.fft_responses:,} FFT responses", state="complete", expanded=False)
-    st.cache_data.clear()
+    def first_start() -> None:
+        from data_layer import demo
+
+        st.title("Setting up the dashboard")
+        st.markdown("This is the dashboard's first start on this computer, so it is building a **fictional** demo "
+                    "federation to explore: 11 practices in 3 PCNs, about 200 staff and three years of quality, "
+                    "training and patient feedback figures. It takes about half a minute, once; the board overview "
+                    "opens by itself when it is ready.")
+        bar = st.progress(0.0, text="Starting…")
+        done = st.empty()
+        seen: list[str] = []
+
+        def progress(message: str) -> None:
+            share = next((f for prefix, f in FIRST_RUN_STEPS if message.startswith(prefix)), None)
+            seen.append(message)
+            bar.progress(share if share is not None else min(0.95, 0.8 + 0.03 * len(seen)), text=message)
+            done.caption(" · ".join(m.rstrip("…") for m in seen[:-1]))
+
+        with schema_lock(engine):
+            if is_empty(engine):  # else another server built it while this one waited
+                summary = demo.build(engine, config(), progress=progress)
+                bar.progress(1.0, text=f"Ready: {summary.practices} practices, {summary.staff} staff, "
+                                       f"{summary.fft_responses:,} Friends and Family Test answers")
+        st.cache_data.clear()
+        st.rerun()  # the app itself, on the page the address asked for
+
+    # Through st.navigation, so the sidebar lists no page while the demo is built
+    st.navigation([st.Page(first_start, title="Setting up the dashboard", default=True)], position="hidden").run()
+    st.stop()
 
 
 # ---------------------------------------------------------------------------------------------------------------

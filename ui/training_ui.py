@@ -110,7 +110,7 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
                 r = grid[(c, p)]
                 rag = r["rag"]  # the data layer's RAG (policy.status), never worked out here
                 zr.append(levels.get(rag, np.nan))
-                tr_.append(f"{r['compliance_pct']:.0f}% {RAG_SYMBOLS[rag] if rag != 'none' else ''}<br>"
+                tr_.append(f"{cell_pct(r['compliance_pct'], rag)} {RAG_SYMBOLS[rag] if rag != 'none' else ''}<br>"
                            f"{int(r['in_date'])}/{int(r['required'])}")
                 hr.append(f"<b>{p}</b><br>{c}<br>{r['compliance_pct']:.1f}% in date ({int(r['in_date'])} of "
                           f"{int(r['required'])})<br>{int(r['lapsed'])} lapsed, {int(r['never_completed'])} never "
@@ -134,6 +134,12 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
     fig.update_xaxes(side="top", tickangle=0, tickfont=dict(size=11), showline=False)
     fig.update_yaxes(autorange="reversed", showline=False, gridcolor="white", tickfont=dict(size=12))
     return fig
+
+
+def cell_pct(value: float, rag: str) -> str:
+    """A heatmap cell's figure: whole numbers where it meets the target, one decimal otherwise, as the RAG is judged
+    at one decimal (so 94.96% near a 95% target reads "95.0% ▲", never "95% ▲ Near target")."""
+    return f"{value:.0f}%" if rag in ("green", "none") else f"{value:.1f}%"
 
 
 def role_bars(by_role: pd.DataFrame, target: float | None, tolerance: float = 0.0) -> go.Figure:
