@@ -5,7 +5,7 @@ import streamlit as st
 
 from data_layer.policy import status
 from data_layer.views import aim_summary
-from ui import charts, data, state, views
+from ui import charts, data, mdc_icons, state, views
 from ui.guard import page_context
 from ui.text import plain
 from ui.format import describe_filters, format_value, month_label
@@ -81,8 +81,8 @@ for i, aim in enumerate(cfg.aims, start=1):
             value = res.judgement_text if res.suppressed else format_value(res.latest_value, ind.unit)
             target = (f"target {format_value(res.target, ind.unit)}" if res.target is not None
                       else "monitored, no target" if kpi.monitored else "no target")
-            st.markdown(f"**{value}** in {month_label(res.latest_period)} · {target} · "
-                        f"**{res.status_text}** · {views.variation_label(res)}")
+            st.markdown(f"**{value}** in {month_label(res.latest_period)} · {target} · **{res.status_text}**")
+            mdc_icons.show(res, small=True)
             st.caption(charts.spc_caption(res, rules=False))
         table = charts.spc_table(res)
         table.insert(0, "Measure", ind.name)
