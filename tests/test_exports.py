@@ -303,12 +303,12 @@ def test_cli_exports_and_exits_2_on_bad_input(planted, planted_url, config, monk
 def _page(user: str):
     from streamlit.testing.v1 import AppTest
 
+    from tests.apptest_util import run_on_page
     from tests.conftest import ROOT
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.session_state["demo_user"] = user
-    at.run()
-    at.switch_page("pages/inspection.py").run()
+    run_on_page(at, "pages/inspection.py")
     return at
 
 

@@ -28,8 +28,7 @@ def own_app(fresh_databases, backend, monkeypatch):
 
 
 def open_import_page(role: str = "admin"):
-    at = app(role=role)
-    at.switch_page("pages/imports.py").run()
+    at = app(role=role, page="pages/imports.py")
     return at
 
 

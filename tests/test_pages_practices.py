@@ -17,7 +17,7 @@ from data_layer import demo
 from data_layer import models as m
 from data_layer.db import get_engine
 from data_layer.scope import Viewer
-from tests.apptest_util import visible_text
+from tests.apptest_util import run_on_page, visible_text
 from tests.conftest import ROOT
 
 BOARD = Viewer("board@demo.invalid", "board", name="Test board member")
@@ -41,9 +41,7 @@ def open_page(monkeypatch, viewer: Viewer, page: str, query: dict | None = None)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page).run()
+    run_on_page(at, page)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -293,8 +293,7 @@ def _exports(engine, actor: str) -> list[str]:
 ])
 def test_downloads_of_person_level_data_are_audited_when_clicked(small_demo_url, page, label, words):
     engine = get_engine(small_demo_url)
-    at = app(role="board")
-    at.switch_page(page).run()
+    at = app(role="board", page=page)
     assert not at.exception, [e.message for e in at.exception]
     buttons = [b for b in at.download_button if b.label == label]
     assert buttons, [b.label for b in at.download_button]
