@@ -12,7 +12,7 @@ from data_layer.config import ConfigError
 from data_layer.demo import is_demo
 from ui import health, state, theme
 from ui.auth import auth_configured, current_viewer, sign_out_button
-from ui.navigation import pages_for
+from ui.navigation import landing_page, pages_for
 from ui.text import plain
 
 # The favicon is served by the app itself: NHS networks block outside hosts.
@@ -40,7 +40,7 @@ try:
     for spec in pages_for(viewer.role):
         sections.setdefault(spec.section, []).append(
             st.Page(str(spec.file), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-                    default=spec.url_path == "overview"))
+                    default=spec.url_path == landing_page(viewer.role)))
     page = st.navigation(sections, expanded=True)  # every page a role may use in view, never "View more"
     navigation_drawn = True
 

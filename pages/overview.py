@@ -17,7 +17,13 @@ cfg = state.config()
 practices = state.practice_list(viewer)
 where = views.overall_label(filters)
 
-st.title(f"{cfg.short_name} board overview")
+# titled for who is looking: the board's overview, or the federation's for a practice lead or a viewer
+st.title(f"{cfg.short_name} {'board' if viewer.role in ('admin', 'board') else 'federation'} overview")
+if viewer.role == "practice_lead" and viewer.practice_codes:
+    own = practices[practices["code"].isin(viewer.practice_codes)]
+    for p in own.itertuples(index=False):
+        st.page_link("pages/practice.py", label=f"Your practice: {plain(p.display_name)}",
+                     icon=":material/local_hospital:", query_params={"profile": p.code})
 st.caption(plain(describe_filters(filters, practices)))
 if data.demo_database():
     st.info("Demo data: the practices, staff, patients' comments and figures shown are fictional.", icon=":material/info:")

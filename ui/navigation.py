@@ -43,6 +43,16 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+# The page each role lands on: a practice lead their own practice's profile (its figures beside the federation's),
+# everyone else the board overview.
+LANDING = {"practice_lead": "practice"}
+
+
+def landing_page(role: str) -> str:
+    """The url_path of the page ``role`` opens on."""
+    return LANDING.get(role, "overview")
+
+
 def pages_for(role: str) -> list[PageSpec]:
     """The pages this role may use (only those that exist in this build)."""
     return [p for p in PAGES if role in p.roles and p.file.exists()]
