@@ -34,7 +34,7 @@ def cmd_evidence(args) -> int:
                 review_due=_date(args.review_due, "--review-due") if args.review_due else None,
                 practice_code=args.practice, description=args.description, file_bytes=data, file_name=name,
                 link=args.link)
-            print(f"Evidence {item_id} added: {args.title.strip()} ({args.statement.strip()}"
+            print(f"Evidence {item_id} added: {args.title.strip()} ({ev.parse_statement(args.statement)[1]}"
                   + (f", practice {args.practice.strip().upper()}" if args.practice else ", federation-wide") + ")")
         elif args.action == "update":
             data, name = _read(args.file) if args.file else (None, None)

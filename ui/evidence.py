@@ -256,3 +256,36 @@ def review_form(viewer: Viewer, held: pd.DataFrame) -> None:
                     changed()
                     st.session_state[FLASH] = done
                     st.rerun()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# On the practice profile
+# --------------------------------------------------------------------------------------------------------------------
+def profile_section(viewer: Viewer, code: str) -> None:
+    """The practice's documents (and the federation-wide ones) by key question and statement, overdue first; counts
+    only for those who may not read the practice's records."""
+    from ui import views
+
+    counts = summary(viewer, (code,))
+    by_kq = counts.groupby("key_question", sort=False)[["held", "overdue"]].sum()
+    st.caption(f"{int(counts['held'].sum())} documents held for this practice and the whole federation, "
+               f"{int(counts['overdue'].sum())} overdue for review: "
+               + "; ".join(f"{kq} {int(r.held)}" + (f" (⚠ {int(r.overdue)} overdue)" if r.overdue else "")
+                           for kq, r in by_kq.iterrows()) + ".")
+    if not ev.may_read(viewer, code):
+        st.caption("The documents themselves are shown to this practice's lead and the board.")
+        return
+    held = items(viewer, (code,))
+    if held.empty:
+        st.info("No policies, risk assessments, audits or other evidence held for this practice yet.",
+                icon=":material/info:")
+    else:
+        table = _table(held)
+        table.insert(0, "Quality statement", held["quality_statement"].values)
+        table.insert(0, "Key question", held["key_question"].values)
+        table = table.iloc[held.sort_values(["overdue"], ascending=False, kind="mergesort").index]
+        st.dataframe(table[["Key question", "Quality statement", "Document", "Status", "Review due", "Held for"]],
+                     hide_index=True, width="stretch",
+                     column_config=DATE_COLUMNS, height=min(36 * (len(table) + 1) + 2, 420))
+    views.page_link("pages/evidence.py", viewer.role, label="Open, add or review documents in the evidence register",
+                    icon=":material/folder_open:", query_params={"held_for": code})
