@@ -38,9 +38,8 @@ if st.session_state.get("profile_practice") not in choosable:
     own = [c for c in viewer.practice_codes if c in choosable]
     chosen_in_filter = [c for c in filters.practice_codes if c in choosable]
     st.session_state["profile_practice"] = (chosen_in_filter or own or choosable)[0]
-own_practice = st.session_state["profile_practice"] in viewer.practice_codes
-title.title(f"{names[st.session_state['profile_practice']]}: "
-            + ("your practice" if own_practice and viewer.role == "practice_lead" else "practice profile"))
+own_practice = st.session_state["profile_practice"] in viewer.practice_codes  # (the practice is named below)
+title.title("Your practice's profile" if own_practice and viewer.role == "practice_lead" else "Practice profile")
 code = st.selectbox("Practice", choosable, key="profile_practice", format_func=lambda c: f"{names[c]} ({c})")
 if st.query_params.get("profile") != code:
     st.query_params["profile"] = code

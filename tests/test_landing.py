@@ -17,7 +17,8 @@ def test_a_practice_lead_lands_on_their_own_practice_beside_the_federation(app_e
     lead = at.session_state["viewer"]
     assert lead.role == "practice_lead" and lead.practice_codes
     title = at.title[0].value
-    assert title.endswith(": your practice") and "board overview" not in title
+    assert title == "Your practice's profile"
+    assert any(md.value.startswith("## Kingfisher Medical Centre") for md in at.markdown)  # named under it
     assert at.selectbox(key="profile_practice").value == lead.practice_codes[0]
     measures = next(df.value for df in at.dataframe if "Federation" in df.value.columns)
     assert measures["Practice"].notna().all() and measures["Federation"].notna().any()
