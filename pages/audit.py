@@ -1,9 +1,11 @@
 """Audit log: sign-ins, imports, exports and user changes (administrators only), searchable and downloadable."""
+import re
 from datetime import date, timedelta
 
 import streamlit as st
 
 from data_layer import audit
+from data_layer.scope import ROLE_LABELS
 from ui import state
 from ui.guard import page_context
 
@@ -34,9 +36,13 @@ until = chosen[1] if len(chosen) > 1 else None  # while only the first date is p
 
 events = audit.search(state.database(), viewer, text=text.strip(), action=None if action == "All" else action,
                       since=since, until=until)
-# words, never raw codes or "None": an event without a practice or detail shows an empty cell
+# words, never raw codes or "None": an event without a practice or detail shows an empty cell; roles by their names
+# (older user events say "role practice_lead")
+ROLE_CODE = re.compile(r"\b(?:role |was )(" + "|".join(ROLE_LABELS) + r")\b")
 events = events.assign(action=events["action"].map(action_words),
-                       practice_code=events["practice_code"].fillna(""), detail=events["detail"].fillna(""))
+                       practice_code=events["practice_code"].fillna(""),
+                       detail=events["detail"].fillna("").map(lambda d: ROLE_CODE.sub(
+                           lambda mt: mt[0][:-len(mt[1])] + ROLE_LABELS[mt[1]], d)))
 if events.empty:
     st.info("No events match the search.")
 else:
