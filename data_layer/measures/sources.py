@@ -45,7 +45,8 @@ def data_months(conn: Connection, derived_codes: list[str]) -> pd.DatetimeIndex:
         # the practice records (data_layer/models_records.py)
         select(func.min(rec.StaffSurveyResult.period_start), func.max(rec.StaffSurveyResult.period_start)),
         select(func.min(rec.PPGMeeting.meeting_date), func.max(rec.PPGMeeting.meeting_date)),
-        select(func.min(rec.PremisesCheck.done_on), func.max(rec.PremisesCheck.done_on)),
+        # a check done years ago is still evidence now, but it does not make those years months with data
+        select(func.max(rec.PremisesCheck.done_on), func.max(rec.PremisesCheck.done_on)),
         select(func.min(rec.WorkforceMonth.month), func.max(rec.WorkforceMonth.month)),
         select(func.min(rec.AbuseIncident.incident_date), func.max(rec.AbuseIncident.incident_date)),
         select(func.min(m.IndicatorValue.period_start), func.max(m.IndicatorValue.period_start)).where(
