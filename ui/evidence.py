@@ -56,9 +56,12 @@ def chosen_practices(viewer: Viewer, filters: calc.Filters, held_for: str | None
     """The practices the sidebar (or ?held_for=) chooses; None for every practice."""
     if held_for:
         return (held_for,)
+    codes = None
     if filters.practice_codes or filters.pcn or filters.group:
-        return tuple(calc.resolve_practices(state.database(), viewer, filters, state.config())) or ("-",)
-    return None
+        codes = tuple(calc.resolve_practices(state.database(), viewer, filters, state.config())) or ("-",)
+    if viewer.role == "practice_lead":  # the counts beside the list are of what the list holds: their own
+        codes = tuple(c for c in (codes or viewer.practice_codes) if c in viewer.practice_codes) or ("-",)
+    return codes
 
 
 def items(viewer: Viewer, codes) -> pd.DataFrame:
@@ -183,7 +186,9 @@ def add_form(viewer: Viewer) -> None:
     if not places:
         return
     names = dict(zip(plist["code"], plist["display_name"]))
-    with st.expander("Add evidence", icon=":material/upload_file:"), st.form("ev_add", clear_on_submit=True):
+    # a refused upload keeps what was typed; a new form (a new key) after one that was taken
+    form_key = f"ev_add_{st.session_state.get('ev_forms', 0)}"
+    with st.expander("Add evidence", icon=":material/upload_file:"), st.form(form_key):
         c1, c2 = st.columns(2)
         place = c1.selectbox("Held for", places, format_func=lambda c: names.get(c, ev.FEDERATION_WORDS) if c
                              else "The whole federation (evidence for every practice)")
@@ -215,6 +220,7 @@ def add_form(viewer: Viewer) -> None:
             else:
                 changed()
                 st.session_state[FLASH] = f"Added to the register: {title.strip()} (item {item_id})."
+                st.session_state["ev_forms"] = st.session_state.get("ev_forms", 0) + 1
                 st.rerun()
 
 
@@ -228,7 +234,7 @@ def review_form(viewer: Viewer, held: pd.DataFrame) -> None:
         pick = st.selectbox("Document", range(len(options)), key="ev_review_pick",
                             format_func=lambda i: ("⚠ " if options[i]["overdue"] else "") + _label(options[i]))
         row = options[pick]
-        with st.form("ev_review", clear_on_submit=True):
+        with st.form(f"ev_review_{st.session_state.get('ev_forms', 0)}"):
             c1, c2 = st.columns(2)
             dated = c1.date_input("Reviewed on (the document's new date)", value=date.today(), max_value=date.today(),
                                   format="DD/MM/YYYY")
@@ -255,6 +261,7 @@ def review_form(viewer: Viewer, held: pd.DataFrame) -> None:
                 else:
                     changed()
                     st.session_state[FLASH] = done
+                    st.session_state["ev_forms"] = st.session_state.get("ev_forms", 0) + 1
                     st.rerun()
 
 
