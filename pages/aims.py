@@ -7,6 +7,7 @@ from data_layer.policy import status
 from data_layer.views import aim_summary
 from ui import charts, data, mdc_icons, state, views
 from ui.guard import page_context
+from ui.page_common import show_table
 from ui.text import plain
 from ui.format import describe_filters, format_value, month_label
 
@@ -46,8 +47,8 @@ glance = pd.DataFrame(glance)
 st.subheader("At a glance")
 st.caption("How many of each aim's measures meet their targets, and how many show special-cause improvement or "
            "concern in the latest month (Making Data Count).")
-st.dataframe(glance, hide_index=True, width="stretch", height=35 * (len(glance) + 1) + 3,
-             column_config={"Aim": st.column_config.TextColumn(width="large")})
+# in HTML so the aims and the headings wrap to any width (cards on a phone); the sortable table folded under it
+show_table(glance, key="glance", readable=True, cards=("Aim",))
 st.download_button("Download (CSV)", lambda: views.csv_bytes(glance), file_name="aims_at_a_glance.csv", mime="text/csv",
                    icon=":material/download:", key="dl_glance")
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from data_layer import engine as calc
 from data_layer.governance import compare
+from ui.page_common import show_table
 from ui import charts, state, views
 from ui.format import format_value, month_label
 from ui.guard import page_context
@@ -82,8 +83,8 @@ table = pd.DataFrame({
     "Variation (control chart)": rows["variation_text"],
     "Against the federation (funnel)": rows["position_text"],
 })
-st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
-             column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
+show_table(table, key="compare", readable=True, cards=(table.columns[0],),  # every word in view, any width
+           column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
                             "Denominator": st.column_config.NumberColumn(format="%d")})
 st.caption("Status: ✔ on target, ▲ near target, ✖ off target against the measure's target; “too few to judge” "
            f"where a group has fewer than {cfg.min_denominator(ind)} cases. Variation: the group's own Making Data "

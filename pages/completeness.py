@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from data_layer.governance import completeness
+from ui.charts import short_practice_name
+from ui.page_common import show_table
 from ui import state, views
 from ui.format import month_label
 from ui.guard import page_context
@@ -52,14 +54,14 @@ late = table[table["late"]]
 if late.empty:
     st.success("Every practice has sent every dataset that is due.", icon=":material/check_circle:")
 else:
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         "Practice": late["practice_name"] + " (" + late["practice_code"] + ")",
         "Dataset": late["dataset_label"],
         "Latest month received": [month_label(d) if d is not None and not pd.isna(d) else "Nothing received"
                                   for d in late["latest_month"]],
         "Months behind": [str(int(n)) if not pd.isna(n) else "Not received" for n in late["months_behind"]],
         "Status": late["status"],
-    }), hide_index=True, width="stretch", height=min(35 * (len(late) + 1) + 3, 600))
+    }), key="late", wrap=True, cards=("Practice",))
 
 # --- Every practice × dataset ---------------------------------------------------------------------------------------
 st.subheader("Every practice")
@@ -72,7 +74,10 @@ grid = wide.pivot_table(index=["practice_name", "practice_code"], columns="datas
 grid = grid.reindex(columns=list(labels)).rename(columns=labels).reset_index().rename(
     columns={"practice_name": "Practice", "practice_code": "Code"})
 st.caption("Each cell: the latest month received; ✖ late, ✔ on time.")
-st.dataframe(grid, hide_index=True, width="stretch", height=35 * (len(grid) + 1) + 3)
+# one row per dataset and one column per practice (the datasets outnumber the practices), in words that wrap
+by_dataset = grid.drop(columns="Code").set_index("Practice").T.rename_axis("Dataset").reset_index()
+by_dataset.columns = ["Dataset", *(short_practice_name(str(c)) for c in by_dataset.columns[1:])]
+show_table(by_dataset, key="completeness_grid", readable=True, cards=("Dataset",))
 st.download_button("Download data completeness (CSV)", lambda: views.csv_bytes(table.drop(columns=["dataset"]).assign(
     latest_month=[month_label(d) if d is not None and not pd.isna(d) else "Nothing received"
                   for d in table["latest_month"]])), file_name=f"data_completeness_{today:%Y_%m_%d}.csv",

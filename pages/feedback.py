@@ -292,9 +292,9 @@ else:
         })
         if (comment_table["Follow-up answer"] == "").all():
             comment_table = comment_table.drop(columns="Follow-up answer")
-        tf.table_with_download(comment_table, "fft_comments.csv", "these comments", "dl_fft_comments", height=420,
-                               column_config={"Comment": st.column_config.TextColumn(width="large")},
-                               audited="patient comments")
+        # the comment wraps instead of being cut off; on a phone each comment is a card under its practice
+        tf.table_with_download(comment_table, "fft_comments.csv", "these comments", "dl_fft_comments", wrap=4,
+                               cards=("Practice",), audited="patient comments")
 
 # --- Complaints ------------------------------------------------------------------------------------------------------
 st.subheader("Complaints and response times")
@@ -344,5 +344,6 @@ else:
             f"Resolved in {res_days} days": details["resolved_in_time"],
             "Outcome": details["outcome"].fillna("–"), "Summary": details["summary"].fillna(""),
         })
-        tf.table_with_download(detail_table, "complaints.csv", "these complaints", "dl_compl_detail", height=380,
+        tf.table_with_download(detail_table, "complaints.csv", "these complaints", "dl_compl_detail",
+                               readable=True, cards=("Reference",),
                                audited="complaint details")

@@ -5,11 +5,12 @@ import streamlit as st
 
 from data_layer.governance import completeness
 from ui import board_pack as board_pack_ui
-from ui import data, mdc_icons, state, views
+from ui import data, matrix_table, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.format import describe_filters, format_value, metric_delta, month_label
 
 from ui.guard import page_context
+from ui.page_common import show_table
 from ui.text import plain
 
 viewer, filters = page_context(__file__)
@@ -167,8 +168,9 @@ table = pd.DataFrame({
     **mdc_icons.table_columns([results[c] for c in card["indicator_code"]]),
     "Month": [month_label(d) for d in card["latest_period"]],
 })
-st.dataframe(table, hide_index=True, width="stretch", height=min(38 * (len(table) + 1), 900),
-             column_config={"Aim": st.column_config.TextColumn(width="large"), **mdc_icons.column_config()})
+# each aim's words once above its measures, wrapping to fit a laptop or a phone (cards there)
+show_table(table, key="scorecard", group="Aim", cards=("Measure",),
+           column_config={"Aim": st.column_config.TextColumn(width="large"), **mdc_icons.column_config()})
 # the download has the words, not the pictures
 scorecard_csv = table.drop(columns=["Variation", "Assurance"]).rename(
     columns={"Variation in words": "Variation", "Assurance in words": "Assurance"})
@@ -190,8 +192,11 @@ if grid.empty or grid["practice_code"].eq("").all():
     st.info("No practice figures for the chosen filters: clear the practice or PCN filter, or pick another period.",
             icon=":material/info:")
 else:
-    st.plotly_chart(views.matrix_chart(viewer, filters), width="stretch", key="matrix",
-                    config={"displayModeBar": False})
+    with st.container(key="wide_matrix"):  # a laptop: the heatmap
+        st.plotly_chart(views.matrix_chart(viewer, filters), width="stretch", key="matrix",
+                        config={"displayModeBar": False})
+    with st.container(key="narrow_matrix"):  # a phone: a table whose measure column stays while practices scroll
+        st.html(matrix_table.matrix_html(grid))
     wide = grid.pivot_table(index="measure", columns="practice", values="text", aggfunc="first", sort=False)
     wide = wide.reindex(index=list(dict.fromkeys(grid["measure"])), columns=list(dict.fromkeys(grid["practice"])))
     views.data_behind(wide.reset_index().rename(columns={"measure": "Measure"}), "practices_by_measure.csv",

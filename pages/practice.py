@@ -11,8 +11,8 @@ from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
 from ui import charts, data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.audit_download import audited_download_button
-from ui.evidence import profile_section
 from ui.guard import page_context
+from ui.page_common import show_table
 from ui.text import plain
 from ui.format import dates_in_words, day_label, format_value, interval_label, month_label
 
@@ -130,11 +130,11 @@ else:
                "above or below the federation's figure for the same month. Variation: the practice's own control chart "
                "(⇑⇓ improving, ↑!↓! concern, ∼ common cause). England: the latest period England's figure is published "
                "for, compared the same way (its period and source are under National and local benchmarks).")
-    st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
-                 column_config={"Aim": st.column_config.NumberColumn(width="small", format="%d"),
-                                "Measure": st.column_config.TextColumn(width="medium"),
-                                "Icon": mdc_icons.image_column("Variation", "Making Data Count variation icon of "
-                                                               "the practice's latest period")})
+    show_table(table, key="practice_measures", readable=True, cards=("Measure",),  # every word in view
+               column_config={"Aim": st.column_config.NumberColumn(width="small", format="%d"),
+                              "Measure": st.column_config.TextColumn(width="medium"),
+                              "Icon": mdc_icons.image_column("Variation", "Making Data Count variation icon of "
+                                                             "the practice's latest period")})
     st.download_button("Download this practice's measures (CSV)", lambda: views.csv_bytes(table_csv),
                        file_name=f"{code}_measures.csv", mime="text/csv", icon=":material/download:",
                        key="dl_practice_measures")
@@ -305,7 +305,3 @@ if viewer.may_see_people(code):
                      width="stretch")
 else:
     st.caption("Complaint and significant event details are shown only to this practice's lead and the board.")
-
-# --- Evidence register --------------------------------------------------------------------------------------------
-st.subheader("Evidence register")
-profile_section(viewer, code)

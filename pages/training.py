@@ -211,8 +211,8 @@ else:
                     key="chase_buckets")
     chase_table = tf.chase_table_for(viewer, filters, act_on, tuple(show or ()))
     st.caption(f"{len(chase_table):,} items for {chase_table['Name'].nunique():,} people.")
-    tf.table_with_download(chase_table, "training_to_chase.csv", "the list to chase", "dl_chase",
-                           height=min(36 * (len(chase_table) + 1), 420), audited="training chase list (names)")
+    tf.table_with_download(chase_table, "training_to_chase.csv", "the list to chase", "dl_chase", wrap=True,
+                           cards=("Name",), audited="training chase list (names)")
 
 # --- Safeguarding hours -------------------------------------------------------------------------------------------
 st.subheader("Safeguarding hours over the rolling window")

@@ -44,8 +44,10 @@ def _layout(fig: go.Figure, title: str | None, height: int, y_title: str = "") -
         plot_bgcolor="white",
         paper_bgcolor="white",
         hovermode="closest",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, font=dict(size=12),
-                    bgcolor="rgba(255,255,255,0.8)"),
+        # under the plot, measured from the foot of the chart: plotly makes room for it however many lines it
+        # wraps to on a phone, so it never covers the title, the axis or the mode bar's corner
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0,
+                    font=dict(size=12), bgcolor="rgba(255,255,255,0.8)"),
         hoverlabel=dict(font=dict(family=FONT, size=13)),
     )
     fig.update_xaxes(showgrid=False, linecolor=theme.NHS_MID_GREY, ticks="outside", tickcolor=theme.NHS_MID_GREY)
@@ -264,9 +266,7 @@ def spc_figure(result: KPIResult, title: str | None = None, height: int = 380, n
     shown = _notes_in_range(chart_notes(ind.code, practice) if notes is None else notes, x)
     _draw_notes(fig, shown)
     _layout(fig, title, height, _unit_axis(unit))
-    # legend under the chart, so it never collides with the title in a half-width chart
-    fig.update_layout(legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0),
-                      margin=dict(b=78))
+    fig.update_layout(margin=dict(b=78))  # the legend's room under the chart (see _layout)
     if not shown.empty:  # room above the plot for the notes' words
         fig.update_layout(margin=dict(t=(48 if title else 16) + 24))
     fig.update_xaxes(tickformat="%B %Y")
@@ -402,6 +402,14 @@ def _short(label: str, width: int = 46) -> str:
     return label if len(label) <= width else label[: width - 1].rstrip() + "…"
 
 
+def _cell_lines(text: str, width: int = 8) -> str:
+    """A matrix cell's words over two lines when they are longer than a cell is wide (about eight characters)."""
+    if len(text) <= width + 1:
+        return text
+    value, bracket, rest = text.partition(" (")  # "100% (too few)": the value, then why it is not judged
+    return f"{value}<br>({rest}" if bracket else _wrap(text, width)
+
+
 def matrix_figure(matrix: pd.DataFrame, title: str | None = None, height: int | None = None) -> go.Figure:
     """Heatmap of measures (rows) × practices (columns), each cell labelled with its value and RAG symbol.
 
@@ -441,11 +449,14 @@ def matrix_figure(matrix: pd.DataFrame, title: str | None = None, height: int | 
         scale += [[i / n, MATRIX_FILLS[name]], [(i + 1) / n, MATRIX_FILLS[name]]]
     fig = go.Figure(go.Heatmap(
         z=z, x=[_wrap(short_practice_name(c), 8) for c in cols], y=[_short(r) for r in rows],
-        text=[[f"<b>{t}</b>" if k == 0 and t else t for k, t in enumerate(row)] for row in text],
+        # a longer cell ("100% (too few)", "not received") on two lines, so it never runs into the next cell
+        text=[[f"<b>{_cell_lines(t)}</b>" if k == 0 and t else _cell_lines(t) for k, t in enumerate(row)]
+              for row in text],
         texttemplate="%{text}", textfont=dict(size=11.5, color=theme.TEXT), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorscale=scale, zmin=0, zmax=n, showscale=False, xgap=3, ygap=3,
     ))
-    h = height or 120 + 30 * len(rows)
+    two_lines = any("<br>" in _cell_lines(t) for row in text for t in row)
+    h = height or 120 + (40 if two_lines else 30) * len(rows)
     _layout(fig, title, h)
     fig.update_layout(margin=dict(l=10, r=10, t=(80 if not title else 110), b=10), plot_bgcolor="white")
     fig.update_xaxes(side="top", tickangle=0, showline=False, ticks="", tickfont=dict(size=10.5))

@@ -279,7 +279,7 @@ def themes_figure(themes: pd.DataFrame, height: int | None = None) -> go.Figure:
                              hovertemplate="%{y}: %{x:,} comments (" + words.lower() + ")<extra></extra>"))
     fig.update_layout(barmode="stack")
     _style(fig, None, height or 80 + 34 * len(df), x_title="Comments mentioning the theme")
-    fig.update_layout(legend=dict(y=1.02, yanchor="bottom", x=0, xanchor="left", traceorder="normal"))
+    fig.update_layout(legend_traceorder="normal")
     return fig
 
 
@@ -295,5 +295,4 @@ def complaint_times_figure(summary: pd.DataFrame, ack_days: int, res_days: int) 
     fig.update_layout(barmode="group", bargap=0.25, legend_traceorder="reversed")
     _style(fig, None, 100 + 46 * len(df), x_title="% of complaints")
     fig.update_xaxes(range=[0, 112])
-    fig.update_layout(legend=dict(y=1.02, yanchor="bottom", x=0, xanchor="left"))
     return fig

@@ -211,7 +211,7 @@ def lapsing_bars(counts: pd.DataFrame) -> go.Figure:
         ))
     fig.update_layout(barmode="stack")
     _style(fig, None, 90 + 30 * len(df), x_title="Required training items to act on")
-    fig.update_layout(legend=dict(y=1.02, yanchor="bottom", x=0, xanchor="left", traceorder="normal"))
+    fig.update_layout(legend_traceorder="normal")
     return fig
 
 
