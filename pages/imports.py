@@ -57,9 +57,8 @@ with tab_import:
             st.error(plain(seen.problem), icon=":material/error:")
         else:
             st.success(f"**{seen.label}**: {seen.description}", icon=":material/check_circle:")
-        size = f"{seen.size:,} bytes" if seen.size < 10_000 else f"{seen.size / 2**20:,.1f} MB" if seen.size > 2**20 \
-            else f"{seen.size / 1024:,.0f} KB"
-        facts = [size, seen.encoding or seen.container.upper()]
+        # the upload's own size (a file refused before it is read still has one: never "0 bytes" for 3 KB)
+        facts = [ui.size_words(upload.size or seen.size), seen.encoding or seen.container.upper()]
         if seen.sheet:
             facts.append(f"sheet “{seen.sheet}”")
         if seen.header_row:
@@ -132,8 +131,7 @@ with tab_import:
                 st.error(f"The file has {checked.errors:,} problem{'s' if checked.errors != 1 else ''}. Nothing can be "
                          "imported until they are fixed: correct the file (or the choices above) and check again.",
                          icon=":material/error:")
-                shown = errors.drop(columns="severity").assign(row=errors["row"].astype("string").fillna("–"))
-                st.dataframe(shown, hide_index=True, width="stretch",
+                st.dataframe(ui.problems_shown(errors), hide_index=True, width="stretch",
                              column_config={"row": "Row", "column": "Column", "value": "Value", "problem": "Problem"})
                 if checked.errors > len(errors):
                     st.caption(f"The first {len(errors):,} of {checked.errors:,} problems are listed.")
@@ -141,13 +139,18 @@ with tab_import:
                                    file_name=f"problems_{upload.name.rsplit('.', 1)[0]}.csv", mime="text/csv",
                                    icon=":material/download:")
             else:
-                st.success(f"No problems in {checked.rows:,} rows.", icon=":material/check_circle:")
+                to_import = max(checked.rows - checked.skipped, 0)
+                st.success(f"No problems in {checked.rows:,} rows" + (
+                    f": {to_import:,} to import, {checked.skipped:,} skipped (not imported; listed below)."
+                    if checked.skipped else "."), icon=":material/check_circle:")
             skipped = checked.problems(("skipped",))
             if checked.skipped:
                 with st.expander(f"{checked.skipped:,} rows will be skipped, and why"):
                     for line in checked.log.summary_lines("skipped"):
                         st.text(line)
-                    st.dataframe(skipped.drop(columns="severity"), hide_index=True, width="stretch")
+                    st.dataframe(ui.problems_shown(skipped), hide_index=True, width="stretch",
+                                 column_config={"row": "Row", "column": "Column", "value": "Value",
+                                                "problem": "Why it is skipped"})
                     st.download_button("Download the skipped rows (CSV)", checked.problems_csv(("skipped",)),
                                        file_name=f"skipped_{upload.name.rsplit('.', 1)[0]}.csv", mime="text/csv")
             for note in checked.log.summary_lines("note", 8):
@@ -183,8 +186,12 @@ with tab_import:
                 result = ui.run(upload, options, viewer, progress=update)
                 bar.empty()
                 if result.imported:
-                    st.success(f"Imported {result.rows:,} rows from {plain(result.file_name)}: {result.counts_text()} "
-                               f"(batch {result.batch_id}).", icon=":material/task_alt:")
+                    taken = (f"{max(result.rows - result.skipped, 0):,} of its {result.rows:,} rows"
+                             if result.skipped else f"{result.rows:,} rows")
+                    st.success(f"Imported {taken} from {plain(result.file_name)}: {result.counts_text()} "
+                               f"(batch {result.batch_id})" + (f"; {result.skipped:,} rows skipped, not imported."
+                                                               if result.skipped else "."),
+                               icon=":material/task_alt:")
                     if result.derived_values is not None:
                         st.caption(f"Derived indicators recalculated ({result.derived_values:,} values).")
                 else:

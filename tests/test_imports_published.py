@@ -374,5 +374,6 @@ def test_a_file_with_no_federation_practice_at_all_is_refused(empty_engine, conf
     imp(empty_engine, config, text.encode(), "practices.csv")
     before = snapshot(empty_engine)
     result = imp(empty_engine, config, path)
-    assert result.refused and "every row was skipped" in problems(result)["problem"].iloc[0]
+    why = problems(result)["problem"].iloc[0]
+    assert result.refused and why.startswith("None of the ") and "is your practice (Z90001)" in why, why
     assert snapshot(empty_engine) == before

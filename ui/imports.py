@@ -56,6 +56,25 @@ def run(upload, options: ImportOptions, viewer: Viewer, progress=None) -> import
     return result
 
 
+def size_words(size: int | None) -> str:
+    """A file's size as people say it: "512 bytes", "3.1 KB", "48 KB", "2.4 MB"."""
+    size = int(size or 0)
+    if size < 1024:
+        return f"{size:,} byte{'s' if size != 1 else ''}"
+    if size < 2**20:
+        kb = size / 1024
+        return f"{kb:.1f} KB" if kb < 10 else f"{kb:,.0f} KB"
+    return f"{size / 2**20:,.1f} MB"
+
+
+def problems_shown(frame):
+    """A problems table for the screen: no severity column, "–" for a problem of the whole file (no row), and
+    empty cells (never "None") where there is no column or value."""
+    out = frame.drop(columns="severity")
+    return out.assign(row=out["row"].astype("string").fillna("–"), column=out["column"].fillna(""),
+                      value=out["value"].fillna(""))
+
+
 def progress_bar(label: str):
     """A progress bar and a callback for the data layer's progress reports."""
     bar = st.progress(0.0, text=label)

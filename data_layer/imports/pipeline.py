@@ -203,7 +203,9 @@ class ImportResult:
             head = (f"Checked {self.file_name} ({self.label}): {self.rows:,} rows, no problems. Importing would give "
                     f"{self.counts_text()}.")
         else:
-            head = (f"Imported {self.file_name} ({self.label}): {self.rows:,} rows → {self.counts_text()} "
+            taken = (f"{max(self.rows - self.skipped, 0):,} of its {self.rows:,} rows" if self.skipped else
+                     f"{self.rows:,} rows")  # skipped rows are not imported
+            head = (f"Imported {self.file_name} ({self.label}): {taken} → {self.counts_text()} "
                     f"(batch {self.batch_id}).")
         lines = [head, *self.changes_lines()]
         if self.skipped:
@@ -428,8 +430,10 @@ def _run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source
             if log.errors > result.rows >= PROBABLY_NOT_FROM_ROWS:
                 result.log = log = _probably_not(fmt, log, result.rows)
             if result.rows and not log.errors and not (result.new + result.updated + result.unchanged):
-                log.error("No row of the file could be imported: every row was skipped (see the skipped rows and "
-                          "their reasons).")
+                from .problems import none_of_yours  # how many practices the file has, and which are yours
+
+                log.error(none_of_yours(log, ctx.code_to_id) or "No row of the file could be imported: every row "
+                          "was skipped (see the skipped rows and their reasons).")
             if not log.errors:  # no real data in the demo database (platform: data_layer.demo)
                 demo_refusal = import_refusal(conn, ctx.practices_seen)
                 if demo_refusal:

@@ -11,6 +11,7 @@ mistakes cannot exhaust memory while the report still says how many there were.
 from __future__ import annotations
 
 import io
+import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -56,6 +57,9 @@ class ProblemLog:
         self.listed: list[Problem] = []
         self.counts: Counter[str] = Counter()  # by severity
         self.by_reason: Counter[tuple[str, str]] = Counter()  # (severity, reason) -> rows
+        # the practice codes of rows skipped as outside the federation (all of them, not only those listed), so a
+        # file with none of the federation's practices can say how many it does have
+        self.outside: set[str] = set()
 
     # -- adding ------------------------------------------------------------------------------------------------
     def add(self, severity: str, reason: str, row: int | None = None, column: str | None = None,
@@ -83,6 +87,9 @@ class ProblemLog:
         n = len(rows)
         if n == 0:
             return
+        if severity == "skipped" and values is not None and "federation" in reason:
+            self.outside.update(str(v).strip().upper() for v in np.asarray(values, dtype=object)
+                                if v is not None and v is not pd.NA and str(v).strip())
         self.counts[severity] += n
         self.by_reason[(severity, reason)] += n
         room = self.caps[severity] - self.listed_count[severity]
@@ -128,8 +135,9 @@ class ProblemLog:
         return pd.DataFrame(
             {
                 "row": pd.array([p.row for p in rows], dtype="Int64"),
-                "column": [p.column for p in rows],
-                "value": [p.value for p in rows],
+                # a problem of the whole file has no column or value: an empty cell, never the word "None"
+                "column": [p.column or "" for p in rows],
+                "value": ["" if p.value in (None, "None", "nan", "NaN", "<NA>") else p.value for p in rows],
                 "problem": [p.reason for p in rows],
                 "severity": [p.severity for p in rows],
             }
@@ -143,6 +151,28 @@ class ProblemLog:
         if len(items) > limit:
             lines.append(f"… and {len(items) - limit} more kinds")
         return lines
+
+
+def none_of_yours(log: ProblemLog, federation_codes) -> str | None:
+    """Why a file of other practices' rows imports nothing, in words a practice manager can act on: "None of the
+    6,658 practices in this file is one of your 11 (codes G82…)". None when the file had no such rows."""
+    if not log.outside:
+        return None
+    n, codes = len(log.outside), sorted(federation_codes)
+    these = f"{n:,} practices in this file is" if n != 1 else "practice in this file is"
+    if not codes:
+        return (f"None of the {these} in the federation yet: the federation has no practices. Add them first (the "
+                "first-run steps on this page list the files that do), then import this file again.")
+    prefix = os.path.commonprefix(codes)
+    if len(codes) == 1:
+        yours = f"your practice ({codes[0]})"
+    else:
+        which = (f"codes {prefix}…" if len(prefix) >= 2 else
+                 "codes " + ", ".join(codes[:3]) + ("…" if len(codes) > 3 else ""))
+        yours = f"one of your {len(codes)} ({which})"
+    return (f"{'None of the' if n != 1 else 'The only'} {these} {'not ' if n == 1 else ''}{yours}, so nothing "
+            "could be imported. Check that this is the file for your area (or your PCN's practices are set up), "
+            "then import it again.")
 
 
 def _label(chunk: pd.DataFrame, column: str | None) -> str | None:
