@@ -203,14 +203,23 @@ def _spc_sheet(data: bytes, code: str) -> pd.DataFrame:
     return frame[frame["Code"] == code]
 
 
+def _variation(board_pack, code=CODE) -> str:
+    card = board_pack.scorecard.frame
+    return card.loc[card["Code"] == code, "Variation"].iloc[0]
+
+
 def test_a_rebase_note_restarts_the_limits_of_the_pdf_chart_and_its_data(own, config):
-    month = (pd.Timestamp(store.latest_month(own)) - pd.DateOffset(months=6)).date()
+    # the demo's HbA1c rose a year and a half before its last month: limits restarted there judge the new level
+    month = (pd.Timestamp(store.latest_month(own)) - pd.DateOffset(months=16)).date()
     before = exports.build_pack(own, config, BOARD, None)
     ev0 = _evidence(before)
     assert ev0.result.spc.points["segment"].nunique() == 1
+    judged_before = _variation(build_board_pack(own, config, BOARD))
     nid = notes.add_note(own, BOARD, config, indicator_code=CODE, month=month, text="Pack test: recall restarted",
                          rebase=True)
     try:
+        # the board pack reads the store the note recalculated: its scorecard judges from the new limits
+        assert _variation(build_board_pack(own, config, BOARD)) != judged_before
         after = exports.build_pack(own, config, BOARD, None)
         ev1 = _evidence(after)
         p0, p1 = ev0.result.spc.points, ev1.result.spc.points
