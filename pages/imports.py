@@ -15,8 +15,9 @@ if not viewer.may_import:
 
 st.title("Import data")
 st.caption("Our templates and the NHS publications a federation holds: Fingertips exports, QOF raw files, patients "
-           "registered, CQC ratings, ODS epraccur, NHS England's monthly FFT file and practices' own FFT exports. "
-           "A file with any problem is refused as a whole; importing the same data again changes nothing.")
+           "registered (totals, and by single year of age), CQC ratings, ODS epraccur, NHS England's monthly FFT "
+           "file and practices' own FFT exports, NHS Payments to General Practice and childhood immunisations by "
+           "vaccine. A file with any problem is refused as a whole; importing the same data again changes nothing.")
 
 tab_import, tab_templates, tab_history = st.tabs(["Import a file", "Templates", "History"])
 

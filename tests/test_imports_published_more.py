@@ -359,3 +359,20 @@ def test_the_real_population_files_are_read_for_each_sex(empty_engine, config):
     file = read_real("05c_screening_immunisation_indicators/m_pop_QKS_2026-27.csv").set_index("GP code")
     men = got[(got["sex"] == "Male") & (got["area_code"] == "G82139")]
     assert men["numerator"].sum() == pytest.approx(sum(float(v) for v in file.loc["G82139"] if v))
+
+
+def test_every_file_in_the_shared_folder_is_read_as_what_it_is_or_refused_in_one_line():
+    from tests.conftest import SHARED_NHS
+
+    if not SHARED_NHS.exists():
+        pytest.skip("../shared is absent")
+    expected = {"nhs-payments-gp-2022-23.csv": "nhs_payments", "west_sussex_GP_childhood_immunisations.csv":
+                "immunisations", "f_pop_QKS_2026-27.csv": "population_by_age", "m_pop_QKS_2026-27.csv":
+                "population_by_age", "epraccur.csv": "epraccur", "MAPPING_NHS_GEOGRAPHIES_2223.csv": "pcn_mapping"}
+    for path in sorted(p for p in SHARED_NHS.rglob("*") if p.is_file()):
+        seen = inspect_file(path)
+        if path.suffix == ".md":
+            assert seen.kind is None and "\n" not in seen.problem and "not imported" in seen.problem, path
+        else:
+            assert seen.kind and not seen.problem, (path, seen.problem)
+            assert seen.kind == expected.get(path.name, seen.kind), path

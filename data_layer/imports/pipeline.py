@@ -1,8 +1,9 @@
-"""One import, start to finish: read, detect the format, check every row, then write everything in one transaction
-or nothing at all; record the batch and an audit event; recalculate derived indicators.
+"""One import, start to finish: read, detect the format (``detection``), check every row, then write everything in one
+transaction or nothing at all; record the batch and an audit event; recalculate derived indicators.
 
-``inspect_file`` is the cheap first look (format, preview, what can be mapped); ``run_import`` with ``dry_run=True``
-checks the whole file and counts what would be new, updated or unchanged without writing.
+``inspect_file`` (``inspection``, re-exported here) is the cheap first look (format, preview, what can be mapped);
+``run_import`` with ``dry_run=True`` checks the whole file and counts what would be new, updated or unchanged without
+writing.
 """
 from __future__ import annotations
 
@@ -22,16 +23,17 @@ from ..demo import import_refusal
 from ..bulk import record_batch
 from ..config import FederationConfig
 from ..scope import AccessDenied, Viewer
-from .base import Context, Format, ImportOptions, Match, suggest
-from .formats import BY_KIND, FORMAT_CLASSES, new_format
+from .base import Context, Format, ImportOptions, suggest
+from .detection import Detection, detect  # noqa: F401  (re-exported: catalogue and callers use pipeline.detect)
+from .formats import BY_KIND, new_format
 from . import limits
-from .formats.unsupported import known_document, known_file
+from .inspection import Inspection, inspect_file  # noqa: F401  (re-exported: the package's public names)
 from .problems import ProblemLog, problems_csv
-from .reading import HEAD_ROWS, CSVShapeError, FileRefused, SourceFile, head_rows, iter_frames, load_source
+from .reading import CSVShapeError, iter_frames, load_source
+from .source import FileRefused
 from .writer import Writer
 
 Progress = Callable[[float, str], None]
-PREVIEW_ROWS = 20
 LISTED_CHANGES = 1_000  # row numbers kept per table for "which rows changed"
 PROBABLY_NOT_FROM_ROWS = 20  # a file of at least this many rows with more problems than rows is not of its format
 log_ = logging.getLogger(__name__)
@@ -53,86 +55,6 @@ def _integrity_errors() -> tuple[type[BaseException], ...]:
 
 
 _INTEGRITY_ERRORS = _integrity_errors()
-
-
-@dataclass
-class Detection:
-    format: Format | None
-    sheet: str | None
-    header_index: int  # 0-based row of the header; -1: the file has no header row
-    header: list[str]
-    match: Match | None
-    head: list[list[str]]
-    message: str = ""  # why nothing was recognised
-
-    @property
-    def header_row(self) -> int | None:
-        return self.header_index + 1 if self.header_index >= 0 else None
-
-
-def _detect_rows(rows: list[list[str]], kind: str | None) -> tuple[Format | None, int, Match | None, str]:
-    classes = [BY_KIND[kind]] if kind else list(FORMAT_CLASSES)
-    formats = [c() for c in classes]
-    best_partial: dict[str, tuple[int, Match, int]] = {}
-    for i, row in enumerate(rows[:HEAD_ROWS]):
-        if not any(str(v).strip() for v in row):
-            continue
-        hits = []
-        for fmt in formats:
-            if not fmt.has_header and i != 0:
-                continue
-            match = fmt.match(row)
-            if fmt.recognises(match, row):
-                # Templates first, then the specific published formats, the catch-all wide table last; within a
-                # group the format that claims the most columns.
-                hits.append((-fmt.detect_priority, match.score, fmt, match))
-            elif match.score and (fmt.kind not in best_partial or match.score > best_partial[fmt.kind][0]):
-                best_partial[fmt.kind] = (match.score, match, i)
-        if hits:
-            hits.sort(key=lambda h: (h[0], h[1]), reverse=True)
-            _, _, fmt, match = hits[0]
-            if not kind and fmt.catch_all:
-                known = known_file(row)
-                if known:
-                    return None, i, None, known
-            return fmt, (i if fmt.has_header else -1), match, ""
-    if kind:
-        fmt = formats[0]
-        score, match, i = best_partial.get(kind, (0, fmt.match(rows[0] if rows else []), 0))
-        return fmt, i, match, ""
-    for row in rows[:HEAD_ROWS]:
-        known = known_file(row)
-        if known:
-            return None, 0, None, known
-    if not rows or all(len([v for v in r if str(v).strip()]) <= 1 for r in rows[:HEAD_ROWS]):
-        return None, 0, None, ("The file does not look like a table: no row has more than one column. Save the "
-                               "spreadsheet as CSV (comma-separated) or XLSX and try again.")
-    closest = sorted(best_partial.items(), key=lambda kv: -kv[1][0])[:3]
-    hint = "; ".join(f"{BY_KIND[k].label} (missing: {', '.join(m_.missing)})" for k, (_, m_, _) in closest
-                     if m_.missing)
-    first = next((r for r in rows if any(str(v).strip() for v in r)), [])
-    return None, 0, None, ("The importer does not recognise this file's columns"
-                           + (f" ({', '.join(str(v) for v in first[:8])}{', …' if len(first) > 8 else ''})" if first
-                              else "")
-                           + ". Use one of the templates, or choose the kind of file by hand."
-                           + (f" Closest: {hint}." if hint else ""))
-
-
-def detect(src: SourceFile, options: ImportOptions) -> Detection:
-    document = known_document(src.name) if not options.kind else ""
-    if document:  # a README or PROVENANCE.md names a publication's columns: not a table of them
-        return Detection(None, None, 0, [], None, [], document)
-    sheets = [options.sheet] if options.sheet else (src.sheets or [None])
-    first: Detection | None = None
-    for sheet in sheets:
-        rows = head_rows(src, sheet)
-        fmt, index, match, message = _detect_rows(rows, options.kind)
-        header = rows[index] if rows and index >= 0 else (rows[0] if rows else [])
-        found = Detection(fmt, sheet, index, [str(h) for h in header], match, rows, message)
-        if fmt is not None:
-            return found
-        first = first or found
-    return first
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,117 +137,6 @@ class ImportResult:
         if self.derived_values is not None:
             lines.append(f"Derived indicators recalculated ({self.derived_values:,} values).")
         return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# A first look: format, preview, what can be mapped
-# ---------------------------------------------------------------------------------------------------------------
-@dataclass
-class Inspection:
-    file_name: str
-    size: int
-    sha256: str
-    container: str
-    encoding: str
-    sheets: list[str]
-    sheet: str | None
-    kind: str | None
-    label: str
-    description: str
-    header_row: int | None
-    headings: dict[str, str]  # canonical -> the file's heading
-    preview: pd.DataFrame
-    items: pd.DataFrame | None  # what can be mapped: indicators (source, name, rows) or practice names (name, rows)
-    uses_indicator_map: bool = False
-    uses_practice_map: bool = False
-    needs_period: bool = False
-    problem: str = ""  # the file cannot be read or is not recognised
-
-
-def inspect_file(source, file_name: str | None = None, options: ImportOptions | None = None) -> Inspection:
-    options = options or ImportOptions()
-    try:
-        src = load_source(source, file_name, options.max_bytes, options.limits)
-    except FileRefused as exc:
-        return Inspection(file_name or "file", 0, "", "", "", [], None, None, "", "", None, {}, pd.DataFrame(),
-                          None, problem=str(exc))
-    base = dict(file_name=src.name, size=src.size, sha256=src.sha256, container=src.container,
-                encoding=src.encoding_label, sheets=src.sheets)
-    try:
-        det = detect(src, options)
-    except FileRefused as exc:
-        return Inspection(**base, sheet=options.sheet, kind=None, label="", description="", header_row=None,
-                          headings={}, preview=pd.DataFrame(), items=None, problem=str(exc))
-    data_rows = det.head[det.header_index + 1 :] if det.header_index >= 0 else det.head
-    width = max([len(det.header), *[len(r) for r in data_rows[:PREVIEW_ROWS]]] or [0])
-    if det.header_index >= 0:
-        names = _unique_names([det.header[i] if i < len(det.header) else "" for i in range(width)])
-    else:
-        names = [f"Column {i + 1}" for i in range(width)]
-    preview = pd.DataFrame([[r[i] if i < len(r) else "" for i in range(width)] for r in data_rows[:PREVIEW_ROWS]],
-                           columns=names, dtype="str")
-    fmt = det.format
-    if fmt is None:
-        return Inspection(**base, sheet=det.sheet, kind=None, label="", description="", header_row=det.header_row,
-                          headings={}, preview=preview, items=None, problem=det.message)
-    items = None
-    if hasattr(fmt, "item_columns"):
-        try:
-            items = _scan_items(src, det, fmt)
-        except (FileRefused, CSVShapeError) as exc:
-            return Inspection(**base, sheet=det.sheet, kind=fmt.kind, label=fmt.label, description=fmt.description,
-                              header_row=det.header_row, headings=det.match.headings, preview=preview, items=None,
-                              problem=_where(exc) + str(exc))
-    elif fmt.uses_indicator_map:
-        items = fmt.items(det.match.headings)
-    return Inspection(**base, sheet=det.sheet, kind=fmt.kind, label=fmt.label, description=fmt.description,
-                      header_row=det.header_row, headings=det.match.headings, preview=preview, items=items,
-                      uses_indicator_map=fmt.uses_indicator_map, uses_practice_map=fmt.uses_practice_map,
-                      needs_period=fmt.needs_period and not _period_in_file(fmt, det))
-
-
-def _period_in_file(fmt: Format, det: Detection) -> bool:
-    return "period" in det.match.positions if fmt.kind == "nhse_fft_monthly" else False
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        n = n or "(no heading)"
-        if n in seen:
-            seen[n] += 1
-            n = f"{n} ({seen[n]})"
-        else:
-            seen[n] = 1
-        out.append(n)
-    return out
-
-
-def _scan_items(src: SourceFile, det: Detection, fmt: Format) -> pd.DataFrame:
-    cols = [c for c in fmt.item_columns if c in det.match.positions]
-    positions = {c: det.match.positions[c] for c in cols}
-    counts: pd.Series | None = None
-    for chunk in iter_frames(src, det.sheet, det.header_index, positions, width=len(det.header)):
-        part = chunk[cols].apply(lambda s: s.str.strip()).value_counts()
-        counts = part if counts is None else counts.add(part, fill_value=0)
-    if counts is None:
-        return pd.DataFrame(columns=["source", "name", "rows"])
-    frame = counts.rename("rows").reset_index()
-    if hasattr(fmt, "item_table"):  # the format names its items from several columns (a vaccine and an age)
-        frame = fmt.item_table(frame)
-    elif len(cols) == 1:
-        frame = frame.rename(columns={cols[0]: "source"})
-        frame["name"] = frame["source"]
-    else:
-        frame = frame.rename(columns={cols[0]: "source", cols[1]: "name"})
-        # Rows without an id but with a known name count towards that indicator (the import reads them so too).
-        by_name = frame[frame["source"] != ""].drop_duplicates("name").set_index("name")["source"]
-        frame["source"] = frame["source"].where(frame["source"] != "", frame["name"].map(by_name)).fillna("")
-        frame = frame[frame["source"] != ""].groupby("source", as_index=False).agg(name=("name", "first"),
-                                                                                    rows=("rows", "sum"))
-    frame["rows"] = frame["rows"].astype(int)
-    return frame.sort_values("rows", ascending=False).reset_index(drop=True)[["source", "name", "rows"]]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -496,12 +307,6 @@ def _run_import(engine: Engine, config: FederationConfig, viewer: Viewer, source
     say(1.0, "Done")
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _where(exc) -> str:
-    row = getattr(exc, "row", None)
-    text = str(exc)
-    return f"Row {row}: " if row is not None and not text.lower().startswith(("row ", "line ")) else ""
 
 
 def _lock_key(name: str) -> int:

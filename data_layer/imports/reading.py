@@ -6,190 +6,31 @@ Before anything is parsed the file is measured against the limits in ``limits.py
 nesting); while reading, rows, columns and cell text are counted against them too. Whatever goes wrong with the file
 itself ends as ``FileRefused`` with a message in plain words, never as a parser's exception.
 
-Large CSV files are read in chunks, so memory stays flat however long the file is.
+Large CSV files are read in chunks, so memory stays flat however long the file is. The file's encoding and delimiter
+are worked out in ``encodings``, workbooks read in ``workbooks``, JSON records in ``json_records``; ``SourceFile`` and
+``FileRefused`` live in ``source`` (re-exported here).
 """
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
-import json
 import re
-import zipfile
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
-from .limits import DEFAULT_LIMITS, MiB, Limits
+from .encodings import (CANDIDATE_ENCODINGS, CSV_SAVE_HINT, DETECT_SAMPLE, _detect_encoding, _nul_message,  # noqa: F401
+                        _scan, _sniff_delimiter, _text_start, _to_utf8)
+from .json_records import _json_table, json_depth  # noqa: F401
+from .limits import DEFAULT_LIMITS, Limits
+from .source import ENCODING_WORDS, FileRefused, SourceFile, _mb  # noqa: F401  (re-exported: the pipeline's names)
+from .workbooks import _check_zip, _xlsx_iter, _xlsx_rows, _xlsx_sheets, cell_text  # noqa: F401
 
 MAX_FILE_BYTES = DEFAULT_LIMITS.file_bytes
 HEAD_ROWS = 30
 CHUNK_ROWS = 200_000
-ENCODING_WORDS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252", "latin-1": "Latin-1",
-                  "utf-16": "UTF-16 (Excel's Unicode text)", "ascii": "UTF-8"}
-# What spreadsheets and survey systems in England write; charset-normalizer chooses among these only (left to itself
-# it reads a short Windows-1252 file as Urdu or Cyrillic).
-CANDIDATE_ENCODINGS = ["utf_8", "cp1252", "latin_1", "utf_16"]
-DETECT_SAMPLE = 256 * 1024
-CSV_SAVE_HINT = "open it in Excel and save it as 'CSV UTF-8 (Comma delimited)'"
-
-
-class FileRefused(Exception):
-    """The file as a whole cannot be read as a table (empty, too large, not a table…): the message says why."""
-
-    def __init__(self, message: str, row: int | None = None):
-        super().__init__(message)
-        self.row = row
-
-
-@dataclass
-class SourceFile:
-    name: str
-    size: int
-    sha256: str
-    container: str  # csv | xlsx | json
-    encoding: str | None = None  # how the bytes below are to be decoded
-    delimiter: str = ","
-    sheets: list[str] = field(default_factory=list)
-    data: bytes | None = None
-    path: Path | None = None
-    limits: Limits = DEFAULT_LIMITS
-    original_encoding: str | None = None  # the file's own encoding when it was converted to UTF-8 (UTF-16)
-    odd_quotes: bool = False  # an odd number of double quotes: a quoted value may never be closed
-
-    def open_binary(self) -> BinaryIO:
-        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
-
-    @property
-    def encoding_label(self) -> str:
-        enc = self.original_encoding or self.encoding or ""
-        return ENCODING_WORDS.get(enc, enc)
-
-
-def _mb(n: int) -> str:
-    return f"{n / MiB:,.0f} MB" if n >= MiB else f"{n / 1024:,.0f} KB"
-
-
-@dataclass
-class _Scan:
-    sha256: str
-    nul_at: int | None  # offset of the first zero byte
-    quotes: int
-    lines_before_nul: int
-
-
-def _scan(fh: BinaryIO) -> _Scan:
-    """One pass over the bytes: the hash, the first zero byte and the number of double quotes."""
-    h = hashlib.sha256()
-    offset = 0
-    nul_at = None
-    quotes = 0
-    lines = 0
-    for block in iter(lambda: fh.read(1 << 20), b""):
-        h.update(block)
-        if nul_at is None:
-            i = block.find(b"\x00")
-            if i >= 0:
-                nul_at = offset + i
-                lines += block.count(b"\n", 0, i)
-            else:
-                lines += block.count(b"\n")
-        quotes += block.count(b'"')
-        offset += len(block)
-    return _Scan(h.hexdigest(), nul_at, quotes, lines)
-
-
-def _line_of(fh: BinaryIO, offset: int) -> int:
-    fh.seek(0)
-    return fh.read(offset).count(b"\n") + 1
-
-
-def _check_decodes(fh: BinaryIO, encoding: str) -> int | None:
-    """None when the whole file decodes; else the offset of the first byte that does not."""
-    fh.seek(0)
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    try:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            decoder.decode(block)
-            offset += len(block)
-        decoder.decode(b"", final=True)
-        return None
-    except UnicodeDecodeError as exc:
-        return offset + max(0, exc.start)
-
-
-def _best_encoding(sample: bytes, exclude: tuple[str, ...] = ()) -> str | None:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample, cp_isolation=[e for e in CANDIDATE_ENCODINGS if e not in exclude]).best()
-    if best is None:
-        return None
-    return {"utf_8": "utf-8", "ascii": "utf-8", "cp1252": "cp1252", "latin_1": "latin-1",
-            "utf_16": "utf-16"}.get(best.encoding, best.encoding)
-
-
-def _detect_encoding(fh: BinaryIO) -> str:
-    """The file's encoding: a byte-order mark decides; otherwise charset-normalizer on the first 256 KB, confirmed
-    by decoding the whole file (and asked again about the part that does not decode)."""
-    fh.seek(0)
-    start = fh.read(4)
-    if start.startswith(codecs.BOM_UTF8):
-        bad = _check_decodes(fh, "utf-8-sig")
-        if bad is not None:
-            raise FileRefused(f"The file starts with the mark of a UTF-8 file (a byte-order mark) but line "
-                              f"{_line_of(fh, bad)} has characters that are not UTF-8 (it mixes two encodings): "
-                              f"{CSV_SAVE_HINT}.", row=_line_of(fh, bad))
-        return "utf-8-sig"
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not start.startswith(codecs.BOM_UTF32_LE):
-        return "utf-16"
-    fh.seek(0)
-    sample = fh.read(DETECT_SAMPLE)
-    chosen = _best_encoding(sample)
-    if chosen is None:
-        raise FileRefused("This is not a table: it is not text in any encoding a spreadsheet writes (it looks like "
-                          "a binary file: an image, a document or an archive). Import CSV or XLSX files.")
-    bad = _check_decodes(fh, chosen)
-    if bad is not None:
-        fh.seek(max(0, bad - DETECT_SAMPLE // 2))
-        again = _best_encoding(fh.read(DETECT_SAMPLE), exclude=("utf_8",) if chosen == "utf-8" else ())
-        if again is None or _check_decodes(fh, again) is not None:
-            line = _line_of(fh, bad)
-            raise FileRefused(f"Line {line} of the file is not written in the same encoding as the lines before it "
-                              f"({ENCODING_WORDS.get(chosen, chosen)}), so its text cannot be read reliably: "
-                              f"{CSV_SAVE_HINT}.", row=line)
-        chosen = again
-    return chosen
-
-
-def _nul_message(line: int) -> str:
-    return (f"Line {line} of the file contains a zero byte (a NUL character), which no text cell can hold: the file "
-            f"is damaged or is not a text file. If it came from a spreadsheet, {CSV_SAVE_HINT}.")
-
-
-def _to_utf8(src: SourceFile) -> None:
-    """UTF-16 (Excel's "Unicode text") is converted to UTF-8 once, in memory, so every reader below reads UTF-8."""
-    with src.open_binary() as fh:
-        raw = fh.read()
-    try:
-        text = raw.decode("utf-16")
-    except UnicodeDecodeError as exc:
-        raise FileRefused(f"The file starts with the mark of a UTF-16 file (Excel's 'Unicode text') but is damaged "
-                          f"after {exc.start:,} bytes: save it again from Excel.") from exc
-    del raw
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise FileRefused(_nul_message(text.count("\n", 0, nul) + 1), row=text.count("\n", 0, nul) + 1)
-    src.data = text.lstrip("\ufeff").encode("utf-8")
-    src.path = None
-    src.original_encoding = "utf-16"
-    src.encoding = "utf-8"
-    src.odd_quotes = text.count('"') % 2 == 1
 
 
 def load_source(source, file_name: str | None = None, max_bytes: int = MAX_FILE_BYTES,
@@ -272,68 +113,6 @@ def load_source(source, file_name: str | None = None, max_bytes: int = MAX_FILE_
     return src
 
 
-def _check_zip(src: SourceFile) -> None:
-    """The zip directory of an XLSX file against the limits, before any member is unpacked."""
-    lim = src.limits
-    try:
-        with src.open_binary() as fh, zipfile.ZipFile(fh) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise FileRefused("The file looks like a spreadsheet (a zip file) but is damaged: save it again from Excel "
-                          "as .xlsx, or as CSV.") from exc
-    if len(infos) > lim.xlsx_members:
-        raise FileRefused(f"The spreadsheet holds {len(infos):,} parts; a workbook has a few dozen. It is not an "
-                          "ordinary Excel file, so it is not read.")
-    total = sum(i.file_size for i in infos)
-    if total > lim.xlsx_uncompressed_bytes:
-        raise FileRefused(f"The spreadsheet would unpack to {_mb(total)} (it is {_mb(src.size)} compressed); the "
-                          f"importer unpacks at most {_mb(lim.xlsx_uncompressed_bytes)}. Split the data over several "
-                          "files, or save it as CSV.")
-    for info in infos:
-        if info.file_size > lim.xlsx_ratio_from_bytes and info.file_size > lim.xlsx_max_ratio * max(1,
-                                                                                                  info.compress_size):
-            ratio = info.file_size / max(1, info.compress_size)
-            raise FileRefused(f"The spreadsheet's part {info.filename} is compressed {ratio:,.0f} to 1 (it would "
-                              f"unpack to {_mb(info.file_size)}); real spreadsheets compress far less, so the file is "
-                              "not read. Save the data as CSV or XLSX again from Excel.")
-        if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > lim.xlsx_shared_strings_bytes:
-            raise FileRefused(f"The spreadsheet's text cells take {_mb(info.file_size)}; the importer reads at most "
-                              f"{_mb(lim.xlsx_shared_strings_bytes)} of them. Save the data as CSV instead.")
-
-
-def _text_start(src: SourceFile, limit: int = 256 * 1024) -> tuple[str, bool]:
-    with src.open_binary() as fh:
-        raw = fh.read(limit)
-        more = bool(fh.read(1))
-    text = raw.decode(src.encoding or "utf-8", errors="ignore")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text, more
-
-
-def _sniff_delimiter(start: tuple[str, bool]) -> str:
-    text, more = start
-    lines = text.splitlines()[:10]
-    if more and len(lines) > 1:
-        lines = lines[:-1]
-    best, best_score = ",", 0
-    for delim in (",", ";", "\t", "|"):
-        try:
-            rows = list(csv.reader(lines, delimiter=delim))
-        except csv.Error:
-            continue
-        widths = [len(r) for r in rows if r]
-        if not widths:
-            continue
-        score = min(widths) if len(set(widths)) == 1 else max(widths) // 2
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The first rows (for detection and preview)
-# ---------------------------------------------------------------------------------------------------------------
 def head_rows(src: SourceFile, sheet: str | None = None, n: int = HEAD_ROWS) -> list[list[str]]:
     if src.container == "xlsx":
         rows = list(_xlsx_iter(src, sheet, max_rows=n))
@@ -394,154 +173,6 @@ def check_frame(src: SourceFile, frame: pd.DataFrame, names: list[str], headings
 
 # ---------------------------------------------------------------------------------------------------------------
 # XLSX
-# ---------------------------------------------------------------------------------------------------------------
-def _open_workbook(src: SourceFile):
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(src.open_binary(), read_only=True, data_only=True)
-    except MemoryError as exc:
-        raise FileRefused("The spreadsheet is too large to open: save the data as CSV instead.") from exc
-    except Exception as exc:  # noqa: BLE001 - a damaged or non-Excel zip
-        raise FileRefused(f"The file looks like a spreadsheet but could not be opened ({type(exc).__name__}): "
-                          "save it again from Excel as .xlsx, or as CSV.") from exc
-
-
-def _xlsx_sheets(src: SourceFile) -> list[str]:
-    wb = _open_workbook(src)
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
-
-
-def cell_text(v) -> str:
-    """A spreadsheet cell as the text a person would type: dates as yyyy-mm-dd, whole numbers without '.0'."""
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d") if v.time() == time(0) else v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, time):
-        return v.isoformat()
-    if isinstance(v, float):
-        if v != v or v in (float("inf"), float("-inf")):
-            return str(v)  # "nan", "inf": refused as numbers and as ids by validation
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    return str(v)
-
-
-def _sheet(wb, src: SourceFile, sheet: str | None):
-    if sheet is None:
-        return wb[wb.sheetnames[0]]
-    if sheet not in wb.sheetnames:
-        raise FileRefused(f"The workbook has no sheet called {sheet!r}; its sheets are: {', '.join(wb.sheetnames)}.")
-    return wb[sheet]
-
-
-def _xlsx_iter(src: SourceFile, sheet: str | None, max_rows: int | None = None,
-               min_row: int = 1) -> Iterator[list[str]]:
-    """The sheet's rows as text. The sheet's own ``<dimension>`` is not trusted (a file may understate it, and
-    openpyxl would then stop early): every row in the sheet is read."""
-    wb = _open_workbook(src)
-    try:
-        ws = _sheet(wb, src, sheet)
-        ws.reset_dimensions()
-        rows = ws.iter_rows(min_row=min_row, max_row=None if max_rows is None else min_row + max_rows - 1,
-                            values_only=True)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except FileRefused:
-                raise
-            except MemoryError as exc:
-                raise FileRefused("The spreadsheet is too large to read: save the data as CSV instead.") from exc
-            except Exception as exc:  # noqa: BLE001 - damaged sheet XML
-                raise FileRefused(f"The spreadsheet's sheet could not be read ({type(exc).__name__}): it is "
-                                  "damaged. Save it again from Excel as .xlsx, or as CSV.") from exc
-            if len(row) > src.limits.max_columns:
-                raise FileRefused(f"A row of the sheet has {len(row):,} columns; the importer reads at most "
-                                  f"{src.limits.max_columns:,}.")
-            yield [cell_text(v) for v in row]
-    finally:
-        wb.close()
-
-
-def _xlsx_rows(src: SourceFile, sheet: str | None, max_rows: int | None = None, min_row: int = 1) -> list[list[str]]:
-    return list(_xlsx_iter(src, sheet, max_rows, min_row))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# JSON (the CQC API: {location id: {overall, safe, …}})
-# ---------------------------------------------------------------------------------------------------------------
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-
-
-def json_depth(raw: bytes) -> int:
-    """How deeply arrays and objects nest, counted without parsing (strings taken out first)."""
-    stripped = _JSON_STRING.sub(b'""', raw)
-    b = np.frombuffer(stripped, dtype=np.uint8)
-    step = np.zeros(len(b), dtype=np.int32)
-    step[(b == ord("{")) | (b == ord("["))] = 1
-    step[(b == ord("}")) | (b == ord("]"))] = -1
-    return int(np.cumsum(step).max(initial=0))
-
-
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not a value JSON allows (it is not a number)")
-
-
-def _json_table(src: SourceFile) -> tuple[list[str], list[list[str]]]:
-    with src.open_binary() as fh:
-        raw = fh.read()
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[3:]
-    depth = json_depth(raw)
-    if depth > src.limits.json_depth:
-        raise FileRefused(f"The JSON file nests {depth:,} levels deep; records nest a few levels, so the importer "
-                          f"reads at most {src.limits.json_depth}. It is not a file of records.")
-    try:
-        data = json.loads(raw.decode(src.encoding if src.encoding not in (None, "utf-8-sig") else "utf-8"),
-                          parse_constant=_no_constants)
-    except RecursionError as exc:
-        raise FileRefused("The JSON file nests too deeply to be a file of records.") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FileRefused(f"The file starts like JSON but is not valid JSON: {exc}.") from exc
-    if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
-        records = [{"id": k, **v} for k, v in data.items()]
-    elif isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
-        records = data
-    else:
-        raise FileRefused("The JSON file is not a table: expected a list of records or an object of records keyed by id.")
-    if len(records) > src.limits.max_rows:
-        raise FileRefused(f"The JSON file holds {len(records):,} records; the importer reads at most "
-                          f"{src.limits.max_rows:,} from one file.")
-    header: list[str] = []
-    for r in records:
-        for k in r:
-            if k not in header:
-                header.append(k)
-    rows = [[_json_text(r.get(k)) for k in header] for r in records]
-    return header, rows
-
-
-def _json_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (dict, list)):
-        return json.dumps(v)
-    return cell_text(v)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The data rows, in chunks
 # ---------------------------------------------------------------------------------------------------------------
 def iter_frames(src: SourceFile, sheet: str | None, header_index: int, positions: dict[str, int],
                 chunk_rows: int = CHUNK_ROWS, progress: Callable[[float], None] | None = None,
