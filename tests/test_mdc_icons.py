@@ -101,3 +101,40 @@ def test_the_icon_is_drawn_into_a_pdf_as_vector_shapes():
     ops = page.get_contents().get_data().decode("latin-1")
     r, g, b = (round(c / 255, 4) for c in palette.rgb(palette.NHS_ORANGE))
     assert f"{r:g} {g:g} {b:g} RG" in ops or f"{r} {g} {b} RG" in ops  # the orange ring
+
+
+def test_the_pack_pdf_draws_the_icons_in_its_tables_and_evidence_with_their_words():
+    pypdf = pytest.importorskip("pypdf")
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from data_layer.exports.pack_model import Table
+    from data_layer.exports.pdf_doc import FontsMissing, PackPDF
+
+    pack = SimpleNamespace(scope_name="Test Surgery", period_words="2026", generated_by="test", demo=True,
+                           federation_name="Test federation", generated_at=datetime(2026, 12, 1, 9, 0))
+    try:
+        pdf = PackPDF(pack)
+    except FontsMissing:
+        pytest.skip("DejaVu fonts not installed")
+    pdf.add_page()
+    frame = pd.DataFrame({"Measure": ["A", "B", "C"],
+                          "Variation": [status.variation_short(c) for c in ("concern_low", "common_cause", "none")],
+                          "Assurance": [status.assurance_short(c) for c in ("fail", "pass", "none")]})
+    pdf.table_of(Table("t", "Icons", frame, icons={"Variation": ("variation", ["concern_low", "common_cause", "none"]),
+                                                   "Assurance": ("assurance", ["fail", "pass", "none"])}))
+    pdf.iconed([("Variation", "variation", "improvement_high", "Special cause variation – improvement."),
+                ("Assurance", "assurance", "hit_and_miss", "Hit and miss: the target lies between the limits.")])
+    page = pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))).pages[1 if len(pdf.pages) > 1 else 0]
+    text = re.sub(r"\s+", " ", page.extract_text())
+    for words in ("Concerning (low)", "Consistently fails", "Common cause", "Consistently passes", "Not enough data",
+                  "Special cause variation – improvement.", "Hit and miss: the target"):
+        assert words in text, words
+    ops = page.get_contents().get_data().decode("latin-1")
+    for colour in (palette.NHS_ORANGE, palette.NHS_BLUE, palette.NHS_MID_GREY):  # the rings, drawn as vectors
+        r, g, b = (c / 255 for c in palette.rgb(colour))
+        assert re.search(rf"{r:.3f}\d* {g:.3f}\d* {b:.3f}\d* RG", ops) or re.search(
+            rf"{round(r, 4):g} {round(g, 4):g} {round(b, 4):g} RG", ops), colour
+    assert not re.search(r"[⇑⇓∼]|↑!|↓!", text)

@@ -24,7 +24,6 @@ from .. import audit
 from .. import engine as calc
 from .. import training as tr
 from .. import views
-from ..analytics import VARIATION_SYMBOLS
 from ..config import FederationConfig
 from ..demo import is_demo
 from ..governance import actions as gov_actions
@@ -171,7 +170,7 @@ def _state_words(row, config: FederationConfig, ind) -> str:
     if row["judgement"] != status.JUDGED:
         return status.judgement_words(row["judgement"], config.suppression_min(ind), config.min_denominator(ind))
     code = row["variation"] if isinstance(row["variation"], str) else "none"
-    return f"{status.rag_text(row['rag'])}; {VARIATION_SYMBOLS.get(code, '–')} {variation_short(code)}"
+    return f"{status.rag_text(row['rag'])}; {variation_short(code)}"  # words, never a stray ⇑ or ↓!
 
 
 def measure_changes(config: FederationConfig, now: pd.DataFrame, before: pd.DataFrame, names: dict[str, str]

@@ -23,14 +23,10 @@ COMMENTS_PER_KIND = 8  # verbatim comments per kind (positive / negative) in a p
 CQC_COLUMNS = {"Overall": "cqc_overall", "Safe": "cqc_safe", "Effective": "cqc_effective", "Caring": "cqc_caring",
                "Responsive": "cqc_responsive", "Well-led": "cqc_well_led"}
 
-# Short words for a table cell; the indicator pages of the pack give the full Making Data Count words.
-VARIATION_SHORT = {"common_cause": "Common cause", "improvement_high": "Improving", "improvement_low": "Improving",
-                   "concern_high": "Concern", "concern_low": "Concern", "neutral_high": "Unusually high",
-                   "neutral_low": "Unusually low", "no_variation": "No variation",
-                   "none": "Not enough data", status.TOO_FEW: "Too few to judge", status.SUPPRESSED: "Not shown",
-                   status.NOT_RECEIVED: "Not received", status.NO_DATA: "No data"}
-ASSURANCE_SHORT = {"pass": "Consistently passes", "fail": "Consistently fails", "hit_and_miss": "Hit and miss",
-                   "no_limits": "Cannot say", "none": "No target"}
+# Short words for a table cell (the same as beside the icons on the screens: policy.status); the indicator pages of
+# the pack give the full Making Data Count words.
+VARIATION_SHORT = status.VARIATION_SHORT
+ASSURANCE_SHORT = status.ASSURANCE_SHORT
 FUNNEL_WORDS = {
     "better": "Better than expected: outside the 99.8% funnel limit on the better side",
     "worse": "Worse than expected: outside the 99.8% funnel limit on the worse side",
@@ -82,7 +78,7 @@ def assurance_of(res: calc.KPIResult) -> tuple[str, str, str]:
 
 
 def variation_short(code: str) -> str:
-    return VARIATION_SHORT.get(code, code)
+    return status.variation_short(code)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -103,6 +99,8 @@ class Table:
     note: str = ""
     pdf_columns: tuple[str, ...] | None = None
     pdf_widths: tuple[float, ...] | None = None
+    # columns whose PDF cells start with a Making Data Count icon: column -> ("variation" | "assurance", code per row)
+    icons: dict[str, tuple[str, list]] = field(default_factory=dict)
 
     def kind(self, column: str) -> str:
         if column in self.kinds:

@@ -147,19 +147,34 @@ def _how_to_read(pdf: PackPDF, pack: InspectionPack) -> None:
                    "needs, so no status or icon. Not shown: too few responses to show without risk of "
                    f"identifying someone (fewer than {pack.suppression_min})."),
         ("Variation", "NHS England's Making Data Count control chart over each measure's window (the same as on "
-                      "the screens): ∼ common cause (only the usual ups and downs), ⇑ ⇓ special cause improvement, "
-                      "↑! ↓! special cause concern, ↑ ↓ unusual where neither direction is better."),
-        ("Assurance", "Whether the target can be relied on: P consistently passes, F consistently fails, ? hit and "
-                      "miss (the target lies between the process limits)."),
+                      "the screens), shown by its icon with the words beside it: grey, common cause (only the usual "
+                      "ups and downs); blue, special cause improvement; orange, special cause concern; purple, "
+                      "unusual where neither direction is better; H or L says whether the figures are high or low."),
+        ("Assurance", "Whether the target can be relied on: blue P consistently passes, orange F consistently fails, "
+                      "grey ? hit and miss (the target lies between the process limits)."),
         ("Funnel plot", "Each practice's figure against its size, with 95% and 99.8% limits around the federation's "
                         "pooled figure: outside the 99.8% limit is better or worse than expected."),
         ("Compared", "The practice's 95% interval wholly above or below the federation's figure in the same month "
                      "(better or worse), otherwise similar."),
     ], label_w=24, size=8)
+    _icon_key(pdf)
     key = pack.charts.get("key")
     if key:
         pdf.ln(1)
         pdf.image_png(key)
+
+
+def _icon_key(pdf: PackPDF) -> None:
+    """Every Making Data Count icon the pack uses, with its words (the same drawings as the screens)."""
+    from ..policy import status
+    from . import mdc_icons
+
+    pdf.ln(1)
+    rows = [("Variation" if i == 0 else "", "variation", code, status.variation_short(code))
+            for i, code in enumerate(mdc_icons.VARIATION)]
+    rows += [("Assurance" if i == 0 else "", "assurance", code, status.assurance_short(code))
+             for i, code in enumerate(mdc_icons.ASSURANCE)]
+    pdf.iconed(rows, label_w=24, size=7.6, gap=0.4)
 
 
 def _summary(pdf: PackPDF, pack: InspectionPack) -> None:
@@ -219,11 +234,14 @@ def _evidence_block(pdf: PackPDF, pack: InspectionPack, ev) -> None:
     _stat_strip(pdf, cells)
     if chart:
         pdf.image_png(chart)
-    _, v_sym, v_text = variation_of(res)
-    _, _, a_text = assurance_of(res)
-    lines = [("Variation", f"{v_sym if v_sym != '–' else ''} {v_text}.".strip())]
+    v_code, _, v_text = variation_of(res)
+    a_code, _, a_text = assurance_of(res)
+    # the Making Data Count icons, drawn, with their words beside them (never a stray letter or arrow)
+    marks = [("Variation", "variation", v_code, f"{v_text}.")]
     if res.target is not None:
-        lines.append(("Assurance", f"{a_text}."))
+        marks.append(("Assurance", "assurance", a_code, f"{a_text}."))
+    pdf.iconed(marks, label_w=24, size=7.6)
+    lines = []
     runs = special_cause_runs(res)
     if len(runs):
         lines.append(("Special cause", " ".join(runs["words"].tolist())))

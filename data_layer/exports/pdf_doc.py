@@ -22,6 +22,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from .. import palette
+from . import mdc_icons
 from ..engine import format_value
 from .pack_model import InspectionPack, Table
 
@@ -256,6 +257,31 @@ class PackPDF(FPDF):
         if text:
             self.para(text, size=7.2, colour=GREY, italic=True, after=2.6)
 
+    def iconed(self, rows: list[tuple[str, str, str | None, str]], label_w: float = 24, size: float = 7.6,
+               gap: float = 0.8) -> None:
+        """Label – Making Data Count icon – words, one row each (kind "variation" or "assurance" and its code; a
+        state without an icon has its words alone, beside the label)."""
+        lh = size * 0.47
+        icon = lh * 2.2
+        for label, kind, code, text in rows:
+            room = self.epw - label_w - icon - 1.5
+            lines = self.wrap(text, room, "", size)
+            height = max(icon, lh * len(lines))
+            self.ensure(height + gap)
+            y = self.get_y()
+            self.set_font("DejaVu", "B", size)
+            self.set_text_color(*GREY)
+            self.set_xy(self.l_margin, y + (icon - lh) / 2)
+            self.cell(label_w, lh, label)
+            drawn = mdc_icons.draw_pdf(self, kind, code, self.l_margin + label_w, y, icon)
+            x = self.l_margin + label_w + (icon + 1.5 if drawn else 0)
+            self.set_font("DejaVu", "", size)
+            self.set_text_color(*TEXT)
+            top = y + max((icon - lh * len(lines)) / 2, 0)
+            self.set_xy(x, top)
+            self.write_lines(lines, x, self.epw - (x - self.l_margin), lh)
+            self.set_xy(self.l_margin, y + height + gap)
+
     def labelled(self, rows: list[tuple[str, str]], label_w: float = 26, size: float = 7.8,
                  label_size: float | None = None, gap: float = 0.6) -> None:
         """Label – text pairs, the text wrapped beside its label."""
@@ -294,8 +320,14 @@ class PackPDF(FPDF):
         units = frame["Unit"].astype(str).tolist() if "Unit" in frame.columns else [None] * len(frame)
         values = {c: frame[c].tolist() for c in cols}
 
-        def wrapped(texts: list[str], style: str) -> list[list[str]]:
-            return [self.wrap(t, w - 2 * pad_x, style, size) for t, w in zip(texts, widths)]
+        # a Making Data Count icon at the start of its cell, the words beside it (exports.mdc_icons)
+        icon_w = lh * 1.7
+        icon_codes = [table.icons.get(c) for c in cols]
+
+        def wrapped(texts: list[str], style: str, row: int | None = None) -> list[list[str]]:
+            return [self.wrap(t, w - 2 * pad_x - (icon_w + 0.8 if row is not None and icon and
+                                                    mdc_icons.has_icon(icon[0], icon[1][row]) else 0), style, size)
+                    for t, w, icon in zip(texts, widths, icon_codes)]
 
         # a heading row never breaks inside a word: its type shrinks until each column's longest word fits
         head_size = size
@@ -307,8 +339,9 @@ class PackPDF(FPDF):
         head_h = max(len(x) for x in head) * head_size * 0.45 + 2 * pad_y
         rows = []
         for i in range(len(frame)):
-            cells = wrapped([cell_text(values[c][i], k, units[i]) for c, k in zip(cols, kinds)], "")
-            rows.append((cells, max(len(x) for x in cells) * lh + 2 * pad_y))
+            cells = wrapped([cell_text(values[c][i], k, units[i]) for c, k in zip(cols, kinds)], "", i)
+            tall = icon_w if any(icon_codes) else 0
+            rows.append((cells, max(max(len(x) for x in cells) * lh, tall) + 2 * pad_y))
         title_h = 7 if title else 0
         total = title_h + head_h + sum(h for _, h in rows)
         page_h = self.h - self.t_margin - self.b_margin
@@ -320,8 +353,8 @@ class PackPDF(FPDF):
         if title:
             self.heading(table.title, level=3, outline=False, keep=0)
 
-        def draw(cells: list[list[str]], height: float, style: str, fill, colour, font_size: float = size
-                 ) -> None:
+        def draw(cells: list[list[str]], height: float, style: str, fill, colour, font_size: float = size,
+                 row: int | None = None) -> None:
             y = self.get_y()
             if fill is not None:
                 self.set_fill_color(*fill)
@@ -330,11 +363,17 @@ class PackPDF(FPDF):
             self.set_text_color(*colour)
             line_h = font_size * 0.45
             x = self.l_margin
-            for lines, w, k in zip(cells, widths, kinds):
+            for lines, w, k, icon in zip(cells, widths, kinds, icon_codes):
                 align = "R" if k in NUMERIC_KINDS else "L"
+                shift = 0.0
+                if row is not None and icon and mdc_icons.draw_pdf(self, icon[0], icon[1][row], x + pad_x,
+                                                                   y + pad_y, icon_w):
+                    shift = icon_w + 0.8
+                    self.set_font("DejaVu", style, font_size)  # the drawing leaves its own colours and font
+                    self.set_text_color(*colour)
                 for j, line in enumerate(lines):
-                    self.set_xy(x + pad_x, y + pad_y + j * line_h)
-                    self.cell(w - 2 * pad_x, line_h, line, align=align)
+                    self.set_xy(x + pad_x + shift, y + pad_y + j * line_h)
+                    self.cell(w - 2 * pad_x - shift, line_h, line, align=align)
                 x += w
             self.set_draw_color(*PALE)
             self.line(self.l_margin, y + height, self.l_margin + self.epw, y + height)
@@ -346,7 +385,7 @@ class PackPDF(FPDF):
             if self.get_y() + h > bottom:
                 self.add_page()
                 draw(head, head_h, "B", BLUE, WHITE, head_size)
-            draw(cells, h, "", PALER if i % 2 else None, TEXT)
+            draw(cells, h, "", PALER if i % 2 else None, TEXT, row=i)
         self.set_text_color(*TEXT)
         self.ln(1.5)
         if note:

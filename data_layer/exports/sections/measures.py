@@ -13,9 +13,8 @@ from ...config import QUALITY_STATEMENTS, FederationConfig
 from ...governance import notes as gov_notes
 from ...policy import status
 from ...scope import Viewer
-from ..pack_model import (ASSURANCE_SHORT, CQC_COLUMNS, FUNNEL_SHORT, FUNNEL_WORDS, IndicatorEvidence, InspectionPack,
-                          KeyQuestion, Statement, Table, assurance_of, day_words, status_words, variation_of,
-                          variation_short)
+from ..pack_model import (CQC_COLUMNS, FUNNEL_SHORT, FUNNEL_WORDS, IndicatorEvidence, InspectionPack,
+                          KeyQuestion, Statement, Table, assurance_of, day_words, status_words, variation_of)
 
 
 def evidence(engine: Engine, config: FederationConfig, viewer: Viewer, pack: InspectionPack, filters: calc.Filters,
@@ -135,7 +134,7 @@ def summary_table(config: FederationConfig, pack: InspectionPack, kq: str, evide
     """The key question's KPIs (the measures the aims use) with value, target, status and the MDC icons in words."""
     codes = list(dict.fromkeys(r["indicator_code"] for r in config.kpi_rows()
                                if config.indicator(r["indicator_code"]).key_question == kq))
-    rows = []
+    rows, v_codes, a_codes = [], [], []
     for code in codes:
         ev = evidence[code]
         res, ind = ev.result, ev.indicator
@@ -147,9 +146,9 @@ def summary_table(config: FederationConfig, pack: InspectionPack, kq: str, evide
             "Value": np.nan if res.latest_value is None else float(res.latest_value), "Unit": ind.unit,
             "Target": np.nan if res.target is None else float(res.target),
             "Status": ev.status,
-            "Variation": f"{v_sym} {variation_short(v_code)}",
+            "Variation": status.variation_short(v_code),  # the PDF draws the icon beside these words
             "Variation in words": v_text,
-            "Assurance": f"{a_sym} {ASSURANCE_SHORT.get(a_code, a_code)}",
+            "Assurance": status.assurance_short(a_code),
             "Assurance in words": a_text,
         }
         if pack.practice_code:
@@ -157,6 +156,8 @@ def summary_table(config: FederationConfig, pack: InspectionPack, kq: str, evide
             row["Federation"] = np.nan if fed is None else float(fed)
             row["Compared with federation"] = ev.comparison
         rows.append(row)
+        v_codes.append(v_code)
+        a_codes.append(a_code if res.target is not None else "none")
     cols = ["Key question", "Code", "Measure", "Month", "Value", "Unit", "Target", "Status", "Variation",
             "Variation in words", "Assurance", "Assurance in words"]
     if pack.practice_code:
@@ -164,18 +165,19 @@ def summary_table(config: FederationConfig, pack: InspectionPack, kq: str, evide
     frame = pd.DataFrame(rows, columns=cols)
     frame["Month"] = pd.to_datetime(frame["Month"])
     pdf_cols = ("Measure", "Value", "Target", "Status", "Variation", "Assurance")
-    widths = (46, 17, 15, 25, 28, 29)
+    widths = (42, 15, 14, 24, 32, 33)  # room for the icons beside their words
     if pack.practice_code:
         pdf_cols += ("Federation", "Compared with federation")
-        widths = (38, 15, 14, 22, 21, 24, 18, 26)
+        widths = (34, 13, 13, 21, 28, 29, 15, 25)
     return Table(
         name=f"summary_{kq.lower().replace('-', '_')}", title=f"Summary – {kq}", frame=frame,
         kinds={"Value": "unit", "Target": "unit", "Federation": "unit", "Month": "month"},
         note="The measures the federation's aims use for this key question. Status: the latest period against the "
              "target (✔ on target, ▲ near, ✖ off, – no target), or why it is not judged (too few to judge, not "
-             "shown). Variation and assurance: Making Data Count icons for the latest period (∼ common cause, ⇑⇓ "
-             "improving, ↑!↓! concern; P passes, F fails, ? hit and miss).",
+             "shown). Variation and assurance: the Making Data Count icons of the latest period with their words "
+             "(the key is under How to read this pack).",
         pdf_columns=pdf_cols, pdf_widths=widths,
+        icons={"Variation": ("variation", v_codes), "Assurance": ("assurance", a_codes)},
     )
 
 
