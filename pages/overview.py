@@ -138,8 +138,6 @@ for i, row in enumerate(headlines.itertuples(index=False)):
     res = results[row.indicator_code]
     with cols[i % 3]:
         with st.container(border=True):
-            delta = None if row.change is None or pd.isna(row.change) else format_value(row.change, row.unit, signed=True)
-            colour = {"higher": "normal", "lower": "inverse"}.get(row.direction, "off")
             history = res.series["value"].dropna().round(1).tolist()
             st.metric(
                 row.indicator,
@@ -192,11 +190,15 @@ if grid.empty or grid["practice_code"].eq("").all():
     st.info("No practice figures for the chosen filters: clear the practice or PCN filter, or pick another period.",
             icon=":material/info:")
 else:
+    pages = views.matrix_pages(grid)
+    page = 0
+    if len(pages) > 1:  # an ICB's practices, a readable group at a time (the download below has them all)
+        page = pages.index(st.selectbox("Show", pages, key="matrix_page"))
     with st.container(key="wide_matrix"):  # a laptop: the heatmap
-        st.plotly_chart(views.matrix_chart(viewer, filters), width="stretch", key="matrix",
+        st.plotly_chart(views.matrix_chart(viewer, filters, page), width="stretch", key="matrix",
                         config={"displayModeBar": False})
     with st.container(key="narrow_matrix"):  # a phone: a table whose measure column stays while practices scroll
-        st.html(matrix_table.matrix_html(grid))
+        st.html(matrix_table.matrix_html(views.matrix_page(grid, page)))
     wide = grid.pivot_table(index="measure", columns="practice", values="text", aggfunc="first", sort=False)
     wide = wide.reindex(index=list(dict.fromkeys(grid["measure"])), columns=list(dict.fromkeys(grid["practice"])))
     views.data_behind(wide.reset_index().rename(columns={"measure": "Measure"}), "practices_by_measure.csv",

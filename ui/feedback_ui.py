@@ -207,23 +207,18 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
             key = (c, mth)
             row = grid.get((c, pd.Timestamp(mth)))
             v = None if row is None else row["pct_positive"]
+            # Only numbers per cell (the practice and month are the axes' labels, the words are in the template):
+            # an ICB's 200 practices × 60 months is 12,000 cells, and words in each sent 2 MB to every browser.
             if row is not None and row["total"] != 0 and not pd.isna(v):
-                zr.append(float(v))
+                zr.append(round(float(v), 1))
                 tr_.append(f"{v:.0f}")
-                hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>{v:.1f}% positive "
-                          f"(95% CI {row['positive_lower']:.1f}–{row['positive_upper']:.1f}%), "
-                          f"{int(row['total']) if not pd.isna(row['total']) else 'hidden'} responses")
+                hr.append([round(float(row["positive_lower"]), 1), round(float(row["positive_upper"]), 1),
+                           None if pd.isna(row["total"]) else int(row["total"])])
             else:
                 zr.append(np.nan)
-                if key in legacy_months:
-                    tr_.append("old")
-                    hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>Old question: shown separately")
-                elif row is not None and row["suppressed"]:
-                    tr_.append("<5")
-                    hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>Not shown (too few responses)")
-                else:
-                    tr_.append("")
-                    hr.append(f"<b>{names.get(c, c)}</b><br>{pd.Timestamp(mth):%B %Y}<br>No responses")
+                # no hover on an empty cell: its own text says why it is empty (see the caption under the chart)
+                tr_.append("old" if key in legacy_months else "<5" if row is not None and row["suppressed"] else "")
+                hr.append([None, None, None])
         z.append(zr)
         text.append(tr_)
         hover.append(hr)
@@ -231,7 +226,9 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
     fig = go.Figure(go.Heatmap(
         z=z, x=[pd.Timestamp(mth).strftime("%B<br>%Y") for mth in months], y=[names.get(c, c) for c in codes],
         text=text, texttemplate="%{text}", textfont=dict(size=10, color=theme.TEXT), customdata=hover,
-        hovertemplate="%{customdata}<extra></extra>",
+        hovertemplate="<b>%{y}</b><br>%{x}<br>%{z:.1f}% positive (95% CI %{customdata[0]:.1f}–%{customdata[1]:.1f}%), "
+                      "%{customdata[2]:,} responses<extra></extra>",
+        hoverongaps=False,
         colorscale=[[0.0, "#ED8B00"], [0.5, "#FCE8D0"], [0.75, "#F4F6F7"], [1.0, "#A7C8EA"]],
         zmin=mid - 15, zmax=mid + 5, showscale=True, xgap=1, ygap=2,
         colorbar=dict(title=dict(text="% positive", side="right"), thickness=12, len=0.8),

@@ -112,13 +112,14 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
                 zr.append(levels.get(rag, np.nan))
                 tr_.append(f"{cell_pct(r['compliance_pct'], rag)} {RAG_SYMBOLS[rag] if rag != 'none' else ''}<br>"
                            f"{int(r['in_date'])}/{int(r['required'])}")
-                hr.append(f"<b>{p}</b><br>{c}<br>{r['compliance_pct']:.1f}% in date ({int(r['in_date'])} of "
-                          f"{int(r['required'])})<br>{int(r['lapsed'])} lapsed, {int(r['never_completed'])} never "
-                          f"completed<br>{RAG_WORDS[rag]}")
+                # numbers only per cell (names are the axes' labels, words the template's): 200 practices'
+                # hover text in words sent a megabyte to every browser
+                hr.append([round(float(r["compliance_pct"]), 1), int(r["in_date"]), int(r["required"]),
+                           int(r["lapsed"]), int(r["never_completed"]), RAG_WORDS[rag]])
             else:
-                zr.append(np.nan)
+                zr.append(np.nan)  # not required for any of this practice's staff: empty, no hover
                 tr_.append("")
-                hr.append(f"<b>{p}</b><br>{c}<br>Not required for any of this practice's staff")
+                hr.append([None] * 6)
         z.append(zr)
         text.append(tr_)
         hover.append(hr)
@@ -126,7 +127,9 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
                   [0.66, PALE_RAG["amber"]], [0.67, PALE_RAG["green"]], [1.0, PALE_RAG["green"]]]
     fig = go.Figure(go.Heatmap(
         z=z, x=[wrap_name(p, 10) for p in practices], y=courses, text=text, texttemplate="%{text}",
-        textfont=dict(size=11, color=theme.TEXT), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        textfont=dict(size=11, color=theme.TEXT), customdata=hover, hoverongaps=False,
+        hovertemplate="<b>%{x}</b><br>%{y}<br>%{customdata[0]:.1f}% in date (%{customdata[1]} of %{customdata[2]})"
+                      "<br>%{customdata[3]} lapsed, %{customdata[4]} never completed<br>%{customdata[5]}<extra></extra>",
         colorscale=colorscale, zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
     ))
     _style(fig, None, height or 110 + 40 * len(courses))
@@ -176,10 +179,15 @@ def practice_lines(series: pd.DataFrame, names: dict[str, str], highlight: set[s
         name = names.get(code, code)
         colour = palette[k % len(palette)] if hot else "#B8C2C7"
         k += int(hot)
+        # months as "2026-10" and values as the one decimal shown (plain lists: plotly sends numpy arrays as
+        # 8-byte binary): an ICB's 200 lines × 60 months as timestamps and doubles were half a megabyte to send
         fig.add_trace(go.Scatter(
-            x=g["period_start"], y=g["value"], mode="lines+markers" if hot else "lines", name=name,
+            x=pd.to_datetime(g["period_start"]).dt.strftime("%Y-%m").tolist(),
+            y=[None if pd.isna(v) else round(float(v), 1) for v in g["value"]],
+            mode="lines+markers" if hot else "lines", name=name,
             line=dict(color=colour, width=3 if hot else 1.2, dash="solid"),
-            marker=dict(size=5, symbol="diamond"), showlegend=hot, legendgroup="hot" if hot else "others",
+            marker=dict(size=5, symbol="diamond") if hot else None, showlegend=hot,
+            legendgroup="hot" if hot else "others",
             hovertemplate=f"{name} %{{x|%B %Y}}: %{{y:.1f}}<extra></extra>",
         ))
     if highlight != set(series["practice_code"]):

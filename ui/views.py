@@ -96,11 +96,27 @@ def spc_chart(viewer: Viewer, filters: calc.Filters, code: str, title: str | Non
     return charts.spc_figure(res, title=title, height=height)
 
 
+MATRIX_PAGE = 25  # practices side by side in the matrix: more are unreadable at 1400 px (and a megabyte to send)
+
+
+def matrix_pages(grid: pd.DataFrame) -> list[str]:
+    """The matrix's pages of practices, in words ("Practices 1 to 25 of 200"); one page when they fit."""
+    n = grid.loc[grid["practice_code"] != "", "practice_code"].nunique()
+    return [f"Practices {i + 1} to {min(i + MATRIX_PAGE, n)} of {n}" for i in range(0, max(n, 1), MATRIX_PAGE)]
+
+
+def matrix_page(grid: pd.DataFrame, page: int) -> pd.DataFrame:
+    """The pooled column and the ``page``-th (from 0) group of :data:`MATRIX_PAGE` practices, in the grid's order."""
+    codes = list(dict.fromkeys(grid.loc[grid["practice_code"] != "", "practice_code"]))
+    chosen = set(codes[page * MATRIX_PAGE:(page + 1) * MATRIX_PAGE])
+    return grid[(grid["practice_code"] == "") | grid["practice_code"].isin(chosen)]
+
+
 @st.cache_resource(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=32, show_spinner=False)
-def matrix_chart(viewer: Viewer, filters: calc.Filters):
+def matrix_chart(viewer: Viewer, filters: calc.Filters, page: int = 0):
     from ui import charts
 
-    return charts.matrix_figure(matrix(viewer, filters))
+    return charts.matrix_figure(matrix_page(matrix(viewer, filters), page))
 
 
 @st.cache_data(hash_funcs=SCOPE_KEY, ttl=TTL, max_entries=64, show_spinner=False)
