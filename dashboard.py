@@ -28,6 +28,8 @@ except ConfigError as exc:
     st.stop()
 
 signing_in = auth_configured()
+if not signing_in:
+    state.first_start_if_new()  # a brand-new database: the first-start screen at once (it creates the schema)
 health.check_database(first_start=not signing_in)
 navigation_drawn = False
 try:

@@ -40,13 +40,29 @@ FIRST_RUN_STEPS = (("Generating", 0.04), ("Writing", 0.22), ("Working out every 
                    ("Judging", 0.80))
 
 
-def ensure_data() -> None:
+def first_start_if_new() -> None:
+    """Before anything else on a start without sign-in: a brand-new database (no tables) goes straight to the
+    first-start screen, which creates the schema and builds the demo there, so Streamlit's bare list of page files
+    is never on screen while that happens. Anything else (unreachable, another schema state) is left to ui.health."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data_layer.db import schema_state, shared_engine
+
+    try:
+        new = schema_state(shared_engine(database_url())).status == "new"
+    except DBAPIError:
+        return
+    if new:
+        ensure_data(create_schema=True)
+
+
+def ensure_data(create_schema: bool = False) -> None:
     """First start on an empty database: build the demo federation behind a first-start screen with a progress bar
     (never the bare list of page files Streamlit shows until the app's navigation is drawn), then open the app.
     Only ever called without sign-in configured; the build holds the schema lock, so two servers starting together
-    on one new database build it once."""
-    engine = database()
-    if not is_empty(engine):
+    on one new database build it once. ``create_schema``: the database has no tables yet; the screen creates them."""
+    engine = database() if not create_schema else None
+    if engine is not None and not is_empty(engine):
         return
 
     def first_start() -> None:
@@ -60,6 +76,13 @@ def ensure_data() -> None:
         bar = st.progress(0.0, text="Starting…")
         done = st.empty()
         seen: list[str] = []
+        nonlocal engine
+        if engine is None:
+            from data_layer.db import create_if_new, shared_engine
+
+            bar.progress(0.01, text="Creating the database…")
+            create_if_new(shared_engine(database_url()))
+            engine = database()
 
         def progress(message: str) -> None:
             share = next((f for prefix, f in FIRST_RUN_STEPS if message.startswith(prefix)), None)
