@@ -138,3 +138,19 @@ def test_the_pack_pdf_draws_the_icons_in_its_tables_and_evidence_with_their_word
         assert re.search(rf"{r:.3f}\d* {g:.3f}\d* {b:.3f}\d* RG", ops) or re.search(
             rf"{round(r, 4):g} {round(g, 4):g} {round(b, 4):g} RG", ops), colour
     assert not re.search(r"[⇑⇓∼]|↑!|↓!", text)
+
+
+def test_a_pass_or_fail_beside_a_latest_figure_that_says_otherwise_says_why_both_hold():
+    from types import SimpleNamespace
+
+    from ui import mdc_icons
+
+    def res(variation, assurance, rag):
+        return SimpleNamespace(spc=None, variation=variation, assurance=assurance, target=60.0, rag=rag,
+                               judgement_text="")
+
+    on_target_but_fails = mdc_icons.badges(res("common_cause", "fail", "green"))
+    assert "Consistently fails: the latest is on target, the usual range is not" in on_target_but_fails
+    assert "the latest does not" in mdc_icons.badges(res("common_cause", "pass", "red"))
+    assert "(on limits that span a change)" in mdc_icons.badges(res("improvement_high", "fail", "red"))
+    assert mdc_icons.badges(res("common_cause", "fail", "red")).count("Consistently fails<") == 1  # agrees: no note

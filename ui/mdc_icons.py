@@ -61,8 +61,24 @@ def badges(result, small: bool = False, full: bool = False) -> str:
         return f'<div class="mdc-badges">{badge("variation", v_code, why, small)}</div>'
     parts = [badge("variation", v_code, spc.variation_text if full and spc is not None else None, small)]
     if result.target is not None and a_code != "none":
-        parts.append(badge("assurance", a_code, spc.assurance_text if full and spc is not None else None, small))
+        a_text = spc.assurance_text if full and spc is not None else words("assurance", a_code)
+        parts.append(badge("assurance", a_code, a_text + why_both(result), small))
     return f'<div class="mdc-badges">{"".join(parts)}</div>'
+
+
+def why_both(result) -> str:
+    """Why a pass or a fail of the process stands beside a latest figure that says otherwise, in a few words: never
+    "✔ On target" beside "Consistently fails" without the reason both hold."""
+    a_code, rag = result.assurance or "none", getattr(result, "rag", "none")
+    if a_code not in ("pass", "fail"):
+        return ""
+    if a_code == "fail" and rag == "green":
+        return ": the latest is on target, the usual range is not"
+    if a_code == "pass" and rag in ("amber", "red"):
+        return ": the usual range meets the target, the latest does not"
+    if (result.variation or "none") not in ("common_cause", "none", "no_variation"):
+        return " (on limits that span a change)"
+    return ""
 
 
 def show(result, small: bool = False, full: bool = False) -> None:
