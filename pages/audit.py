@@ -8,6 +8,7 @@ from data_layer import audit
 from data_layer.scope import ROLE_LABELS
 from ui import state
 from ui.guard import page_context
+from ui.page_common import show_table
 
 viewer, filters = page_context(__file__)
 
@@ -46,10 +47,10 @@ events = events.assign(action=events["action"].map(action_words),
 if events.empty:
     st.info("No events match the search.")
 else:
-    st.dataframe(events, hide_index=True, width="stretch",
-                 column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm"),
-                                "actor": "Who", "action": "Action", "practice_code": "Practice",
-                                "detail": "Detail"})
+    show_table(events, key="audit",  # the height of its rows, room for the sideways scrollbar on a phone
+               column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm"),
+                              "actor": "Who", "action": "Action", "practice_code": "Practice",
+                              "detail": "Detail"})
     st.caption(f"{len(events):,} events shown.")
 st.download_button("Download these events (CSV)", audit.to_csv(events), file_name="audit_log.csv", mime="text/csv",
                    icon=":material/download:", disabled=events.empty)

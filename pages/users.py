@@ -5,6 +5,7 @@ from data_layer.scope import ROLE_LABELS, ROLES
 from data_layer.users import UserError, list_users, remove_user, save_user
 from ui import state
 from ui.guard import page_context
+from ui.page_common import show_table
 from ui.text import plain
 
 viewer, filters = page_context(__file__)
@@ -26,9 +27,9 @@ if users.empty:
     st.info("No users yet: add the first one below.")
 else:
     shown = users.assign(role=users["role"].map(ROLE_LABELS))
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"email": "Email", "name": "Name", "role": "Role", "active": "Active",
-                                "practices": "Practices"})
+    show_table(shown, key="users",  # the height of its rows, room for the sideways scrollbar on a phone
+               column_config={"email": "Email", "name": "Name", "role": "Role", "active": "Active",
+                              "practices": "Practices"})
 
 st.subheader("Add a user or change one")
 with st.form("save_user", clear_on_submit=False):

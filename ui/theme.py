@@ -37,8 +37,8 @@ h1, h2, h3 { color: $dark_blue; }
   background: $pale_grey; }
 /* Two layouts of one thing, the one that fits the screen shown: `st.container(key="wide_…")` on a laptop,
    `key="narrow_…"` on a phone (Streamlit stacks its columns below 640 px too). */
-@media (max-width: 640px) { [class*="st-key-wide_"] { display: none !important; } }
-@media (min-width: 641px) { [class*="st-key-narrow_"] { display: none !important; } }
+@media (max-width: 640px) { [class*=" st-key-wide_"] { display: none !important; } }
+@media (min-width: 641px) { [class*=" st-key-narrow_"] { display: none !important; } }
 /* An HTML table of our own (the practice matrix on a phone): the first column stays while the rest scrolls. */
 .fed-scroll { overflow-x: auto; max-width: 100%; }
 .fed-table { border-collapse: separate; border-spacing: 2px; font-size: 0.85rem; }
