@@ -93,7 +93,7 @@ def table_columns(results) -> dict[str, list]:
         "Variation": [data_uri("variation", r.variation) for r in results],
         "Variation in words": [words("variation", r.variation) for r in results],
         "Assurance": [data_uri("assurance", r.assurance) if r.target is not None else BLANK for r in results],
-        "Assurance in words": [words("assurance", r.assurance) if r.target is not None else "No target"
+        "Assurance in words": [words("assurance", r.assurance) + why_both(r) if r.target is not None else "No target"
                                for r in results],
     }
 
