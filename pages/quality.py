@@ -66,7 +66,7 @@ m2.metric("Target", format_value(res.target, unit) if res.target is not None els
           help={"higher": "Higher is better.", "lower": "Lower is better."}.get(ind.direction, "No preferred direction."))
 m3.metric("Status", f"{RAG_SYMBOLS[res.rag]} {RAG_WORDS[res.rag]}")
 with m4:  # the Making Data Count icons with their words (a metric cannot hold a picture)
-    st.markdown("Variation and assurance")
+    st.markdown('<p class="mdc-label">Variation and assurance</p>', unsafe_allow_html=True)  # as the metrics' labels
     mdc_icons.show(res)
 if res.suppressed:
     st.warning(f"The latest month's figure is not shown: {res.judgement_text.removeprefix('Not shown: ')}.",

@@ -21,6 +21,7 @@ CSS = """
 .mdc-badge { display: inline-flex; align-items: center; gap: 0.4rem; line-height: 1.25; }
 .mdc-badge svg { width: 2.4rem; height: 2.4rem; flex: none; }
 .mdc-badge.small svg { width: 1.9rem; height: 1.9rem; }
+.mdc-label { font-size: 0.875rem; font-weight: 600; margin-bottom: 0.25rem; }
 </style>
 """
 
