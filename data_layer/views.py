@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from . import engine as calc
-from .analytics import RAG_SYMBOLS, VARIATION_SYMBOLS
+from .analytics import RAG_SYMBOLS
 from .config import FederationConfig
 # The funnel, special-cause runs, rebased limits and import batches live in funnels; a practice's complaints and
 # significant events in practice_logs (issue 10: no file over ~500 lines). Re-exported: ``views.<name>`` still works.
@@ -247,7 +247,8 @@ def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResu
             last = s.points.iloc[-1]
             items.append({
                 "kind": KIND_CONCERN, "rank": 0, "where": where, "practice_code": "", "indicator_code": code,
-                "headline": f"{VARIATION_SYMBOLS[s.variation]} {ind.name}: {calc.format_value(res.latest_value, ind.unit)}"
+                # words only: the kind ("Special-cause concern") heads the list; a link label cannot hold an icon
+                "headline": f"{ind.name}: {calc.format_value(res.latest_value, ind.unit)}"
                             f" in {_fmt_period(res.latest_period)}",
                 "detail": f"{where}: {s.variation_text}. Rule: {res.rules or last['rules']} (mean "
                           f"{calc.format_value(float(last['mean']), ind.unit)}).",
@@ -262,7 +263,7 @@ def attention_items(config: FederationConfig, federation: dict[str, calc.KPIResu
             items.append({
                 "kind": KIND_CONCERN, "rank": 1, "where": r.practice_name, "practice_code": r.practice_code,
                 "indicator_code": r.indicator_code,
-                "headline": f"{VARIATION_SYMBOLS[r.variation]} {r.practice_name} – {r.indicator}: "
+                "headline": f"{r.practice_name} – {r.indicator}: "
                             f"{calc.format_value(r.value, r.unit)} in {_fmt_period(r.latest_period)}",
                 "detail": f"{r.variation_text}. Rule: {r.concern_rules}.",
             })

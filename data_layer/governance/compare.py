@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from .. import engine as calc
-from ..analytics import VARIATION_SYMBOLS, funnel_position
+from ..analytics import funnel_position
 from ..config import FederationConfig
 from ..measures import compute, store
 from ..policy import status
@@ -90,8 +90,7 @@ def compare(engine: Engine, config: FederationConfig, viewer: Viewer, code: str,
         judgement_text = status.judgement_words(ev["judgement"], supp, min_den)
         rag_words = status.rag_text(ev["rag"]) if ev["judgement"] == status.JUDGED else judgement_text
         variation = status.variation_words(ev["variation"], bool(ev["trial_limits"]), judgement_text)
-        symbol = VARIATION_SYMBOLS.get(ev["variation"], "")
-        return rag_words, (f"{symbol} {variation}".strip() if symbol else variation)
+        return rag_words, variation  # the Making Data Count words, never a stray ⇑ or ↓!
 
     pooled = None
     if not fed_ev.empty:
