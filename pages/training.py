@@ -4,7 +4,7 @@ role sees counts only."""
 import pandas as pd
 import streamlit as st
 
-from ui import charts, state
+from ui import charts, matrix_table, state
 from ui import data as shared
 from ui import training_feedback as tf
 from ui.format import day_label, describe_filters, format_value, metric_delta, month_label
@@ -110,8 +110,14 @@ st.caption("Each cell: share of required training in date, then in date / requir
            + (f"✔ at or above the {target:g}% target · ▲ within {tolerance:g} points of it · ✖ further below; "
               "the colour repeats the symbol. " if target is not None else "")
            + "Blank: no one at the practice needs that course.")
-st.plotly_chart(tf.compliance_heatmap_for(viewer, filters, as_of, target, tolerance), width="stretch",
-                key="training_matrix")
+with st.container(key="wide_training_matrix"):  # a laptop: the heatmap
+    st.plotly_chart(tf.compliance_heatmap_for(viewer, filters, as_of, target, tolerance), width="stretch",
+                    key="training_matrix")
+with st.container(key="narrow_training_matrix"):  # a phone: courses down a column that stays, practices across
+    st.html(matrix_table.grid_html(matrix.assign(cell=[
+        f"{p:.0f}% ({i:.0f}/{r:.0f})" if r else "" for p, i, r in
+        zip(matrix["compliance_pct"].fillna(0), matrix["in_date"].fillna(0), matrix["required"].fillna(0))]),
+        "course_name", "practice_name", "cell", "Compliance by practice and course"))
 matrix_table = pd.DataFrame({
     "Practice": matrix["practice_name"], "Course": matrix["course_name"], "Required": matrix["required"],
     "In date": matrix["in_date"], "Lapsing within 90 days": matrix["lapsing"], "Lapsed": matrix["lapsed"],

@@ -141,7 +141,10 @@ def _tall_screenshot(page, width: int, path: Path) -> None:
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_fits_draws_cleanly_and_stays_on_the_app_host(server, chromium, role, width):
+    from ui import navigation
     from ui.navigation import pages_for
+
+    landing = getattr(navigation, "landing_page", lambda _role: "overview")(role)  # the page a role opens on
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     host = urlsplit(server).netloc
@@ -178,7 +181,7 @@ def test_every_page_fits_draws_cleanly_and_stays_on_the_app_host(server, chromiu
     page.on("console", on_console)
     page.on("pageerror", lambda error: note(f"script error: {str(error)[:300]}"))
     for spec in pages_for(role):
-        path = "" if spec.url_path == "overview" else spec.url_path  # the default page lives at /
+        path = "" if spec.url_path == landing else spec.url_path  # the page a role opens on lives at /
         current["path"] = path
         page.goto(f"{server}/{path}?as={ROLES[role]}", timeout=120_000)
         _settle(page)

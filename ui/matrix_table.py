@@ -39,3 +39,19 @@ def matrix_html(matrix: pd.DataFrame) -> str:
     return ('<div class="fed-scroll" role="region" aria-label="Practices at a glance" tabindex="0">'
             f'<table class="fed-table"><thead><tr><th scope="col">Measure</th>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def grid_html(frame: pd.DataFrame, row: str, column: str, text: str, label: str) -> str:
+    """Any long grid (courses × practices on the training page) for a phone the same way: ``row`` values down the
+    first column that stays, ``column`` values across, each cell the ``text`` column's words."""
+    cols = list(dict.fromkeys(frame[column]))
+    cells = {(r, c): t for r, c, t in zip(frame[row], frame[column], frame[text])}
+    head = "".join(f'<th scope="col" title="{html.escape(str(c), quote=True)}">'
+                   f'{html.escape(short_practice_name(str(c)))}</th>' for c in cols)
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(str(r))}</th>'
+        + "".join(f"<td>{html.escape(str(cells.get((r, c), '')))}</td>" for c in cols) + "</tr>"
+        for r in dict.fromkeys(frame[row]))
+    return (f'<div class="fed-scroll" role="region" aria-label="{html.escape(label, quote=True)}" tabindex="0">'
+            f'<table class="fed-table"><thead><tr><th scope="col"></th>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
