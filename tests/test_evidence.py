@@ -394,6 +394,24 @@ def test_the_overview_lists_overdue_reviews_under_what_needs_attention(reg):
     assert "Fire risk assessment" not in viewer
 
 
+def test_the_practice_profile_shows_its_evidence_to_those_who_may_read_it(reg):
+    add(reg, LEAD, practice_code="Z90001", owner_email=LEAD.email, title="Legionella risk assessment Z90001")
+
+    def profile(role):
+        at = app(role=role, query={"profile": "Z90001"})
+        at.switch_page("pages/practice.py").run()
+        assert not at.exception, [e.message for e in at.exception]
+        return visible_text(at)
+
+    for role in ("practice_lead", "board"):
+        text = profile(role)
+        assert "Evidence register" in text and "Legionella risk assessment Z90001" in text
+        assert "1 document held for this practice and the whole federation, 1 overdue for review" in text
+    text = profile("viewer")
+    assert "Evidence register" in text and "Legionella risk assessment Z90001" not in text
+    assert "The documents themselves are shown to this practice's lead and the board." in text
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------------------------------

@@ -275,7 +275,8 @@ def profile_section(viewer: Viewer, code: str) -> None:
 
     counts = summary(viewer, (code,))
     by_kq = counts.groupby("key_question", sort=False)[["held", "overdue"]].sum()
-    st.caption(f"{int(counts['held'].sum())} documents held for this practice and the whole federation, "
+    n = int(counts["held"].sum())
+    st.caption(f"{n} document{'s' if n != 1 else ''} held for this practice and the whole federation, "
                f"{int(counts['overdue'].sum())} overdue for review: "
                + "; ".join(f"{kq} {int(r.held)}" + (f" (⚠ {int(r.overdue)} overdue)" if r.overdue else "")
                            for kq, r in by_kq.iterrows()) + ".")
