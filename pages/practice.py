@@ -11,6 +11,7 @@ from data_layer.views import COMPARISON_SYMBOLS, special_cause_runs
 from ui import charts, data, mdc_icons, state, views
 from ui.actions import actions_panel, raise_action_link
 from ui.audit_download import audited_download_button
+from ui.evidence import profile_section
 from ui.guard import page_context
 from ui.page_common import show_table
 from ui.text import plain
@@ -305,3 +306,7 @@ if viewer.may_see_people(code):
                      width="stretch")
 else:
     st.caption("Complaint and significant event details are shown only to this practice's lead and the board.")
+
+# --- Evidence register --------------------------------------------------------------------------------------------
+st.subheader("Evidence register")
+profile_section(viewer, code)
