@@ -5,6 +5,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from . import models as m
+from . import models_records as rec
 
 DATASETS = {
     "practices": (m.Practice, None),
@@ -15,6 +16,11 @@ DATASETS = {
     "indicator_values": (m.IndicatorValue, m.IndicatorValue.period_start),
     "complaints": (m.Complaint, m.Complaint.received_on),
     "significant_events": (m.SignificantEvent, m.SignificantEvent.event_date),
+    "staff_survey_results": (rec.StaffSurveyResult, rec.StaffSurveyResult.period_start),
+    "ppg_meetings": (rec.PPGMeeting, rec.PPGMeeting.meeting_date),
+    "premises_checks": (rec.PremisesCheck, rec.PremisesCheck.done_on),
+    "workforce_months": (rec.WorkforceMonth, rec.WorkforceMonth.month),
+    "abuse_incidents": (rec.AbuseIncident, rec.AbuseIncident.incident_date),
     "users": (m.User, None),
     "audit_log": (m.AuditEvent, m.AuditEvent.at),
 }

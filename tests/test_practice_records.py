@@ -283,3 +283,23 @@ def test_the_inspection_pack_lists_the_new_measures_under_their_key_question(dem
     assert where["PPG_ACTIONS_DONE"] == ("Responsive", "Listening to and involving people")
     assert where["SICKNESS_ABSENCE"] == ("Caring", "Workforce wellbeing and enablement")
     assert where["DEMENTIA_DIAGNOSIS"] == ("Effective", "Assessing needs")
+
+
+def test_the_practice_pack_lists_its_premises_checks_and_you_said_we_did_for_those_who_may_see_them(demo_engine,
+                                                                                                    config):
+    from data_layer.exports.inspection import build_pack
+
+    def tables(viewer):
+        pack = build_pack(demo_engine, config, viewer, "Z90007")  # Beacon Lane: legionella assessment overdue
+        return {t.name: (kq.name, st.name, t.frame, st.paragraphs) for kq in pack.key_questions
+                for st in kq.statements for t in st.tables}
+
+    lead = tables(Viewer("lead@test.invalid", "practice_lead", ("Z90007",)))
+    kq, statement, checks, words = lead["premises_checks"]
+    assert (kq, statement) == ("Safe", "Safe environments")
+    overdue = checks[checks["Status"] == "Overdue"]
+    assert list(overdue["Check"]) == ["Legionella risk assessment"] and len(checks) == 6
+    assert any("5 of 6 required premises" in w for w in words)
+    kq, statement, ppg, _ = lead["ppg_you_said_we_did"]
+    assert (kq, statement) == ("Responsive", "Listening to and involving people")
+    assert len(ppg) >= 3 and ppg["You said"].str.len().min() > 5

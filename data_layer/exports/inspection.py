@@ -28,7 +28,7 @@ from ..demo import is_demo
 from ..scope import ROLE_LABELS, AccessDenied, Viewer
 from .pack_model import PACK_MONTHS, InspectionPack, NoData, Table, UnknownPractice
 from .redact import Redactor, redactor_for  # noqa: F401  (Redactor: part of this module's public names)
-from .sections import appendix, complaints, feedback, measures, training
+from .sections import appendix, complaints, feedback, measures, records, training
 from .sections import evidence as evidence_register
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -151,6 +151,12 @@ def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practic
     for key, extra in measures.benchmark_extras(engine, config, viewer, pack, filters).items():
         if key in extras:  # the statement already holds other evidence: add the table to it
             extras[key].tables.extend(extra.tables)
+        else:
+            extras[key] = extra
+    for key, extra in records.extras(engine, config, viewer, pack).items():  # PPG, premises checks
+        if key in extras:
+            extras[key].tables.extend(extra.tables)
+            extras[key].paragraphs.extend(extra.paragraphs)
         else:
             extras[key] = extra
     evidence_register.merge(extras, evidence_register.statements(engine, viewer, pack))

@@ -33,6 +33,7 @@ SHEET_NAMES = {
     "complaints_summary": "Complaints summary", "complaints_by_category": "Complaints by category",
     "complaints_by_outcome": "Complaints by outcome", "complaints": "Complaints",
     "before_the_visit": "Before the visit", "sources": "Sources", "methods": "How calculated",
+    "ppg_you_said_we_did": "PPG you said, we did", "premises_checks": "Premises checks",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
