@@ -33,7 +33,7 @@ from ..measures import store
 from ..policy import status
 from ..scope import ROLE_LABELS, AccessDenied, Viewer
 from .pack_model import NoData, Table, variation_short
-from .sections import appendix
+from .sections import appendix, benchmarks
 
 try:  # another developer's module: the section is left out if it is not there
     from ..governance import completeness as gov_completeness
@@ -360,22 +360,6 @@ def notes_table(notes: pd.DataFrame, config: FederationConfig, end: date, since:
                  pdf_widths=(26, 16, 13, 42, 16, 30, 18))
 
 
-def benchmarks_table(engine: Engine, config: FederationConfig, viewer: Viewer, end: date) -> Table | None:
-    """The federation's published figures beside England, the NHS region, ICB, sub-ICB and PCN for the same period,
-    better / similar / worse than England as the refresh stored it, with the period and the source."""
-    from ..measures import benchmarks as bench
-
-    fed, _ = bench.beside(engine, config, viewer, calc.Filters(period_end=end, months=1))
-    if fed.empty:
-        return None
-    frame = bench.table(fed, config, "Federation")
-    return Table("benchmarks", "The federation beside England and the local areas", frame,
-                 kinds={c: "text" for c in frame.columns},
-                 note="Published figures (95% intervals) for the latest period each is published for. Better, "
-                      "similar or worse than England: the federation's whole interval above or below England's value "
-                      "(Fingertips' method); not compared where the figures have no interval.")
-
-
 def cover_table(pack: BoardPack) -> Table:
     rows = [("Board pack", "Monthly board pack"), ("Federation", pack.federation_name),
             ("Month", pack.period_words), ("Compared with", f"{pack.previous:%B %Y}"),
@@ -459,7 +443,7 @@ def build_board_pack(engine: Engine, config: FederationConfig, viewer: Viewer, p
         completeness_line=comp_line,
         notes=notes_table(gov_notes.list_notes(engine), config, end, datetime.combine(since, datetime.min.time())),
         sources=Table("sources", "Sources", pd.DataFrame()), practice_codes=tuple(plist["code"]),
-        benchmarks=benchmarks_table(engine, config, viewer, end),
+        benchmarks=benchmarks.board_table(engine, config, viewer, end),
         counts={k: int((items["kind"] == k).sum()) for k in (views.KIND_CONCERN, views.KIND_TARGET,
                                                              views.KIND_TRAINING)},
     )

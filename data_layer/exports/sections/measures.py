@@ -181,28 +181,10 @@ def summary_table(config: FederationConfig, pack: InspectionPack, kq: str, evide
     )
 
 
+
 def benchmark_extras(engine: Engine, config: FederationConfig, viewer: Viewer, pack: InspectionPack,
                      filters: calc.Filters) -> dict[tuple[str, str], Statement]:
-    """Each key question's measures beside England, the NHS region, ICB, sub-ICB and PCN for the same published
-    period, with better / similar / worse than England (stored by the refresh), the period and the source: one
-    table per key question, under the quality statement of its first measure that has a benchmark."""
-    from ...measures import benchmarks as bench
+    """The key questions' benchmark tables (``sections.benchmarks.extras``)."""
+    from .benchmarks import extras
 
-    mine, fed = bench.beside(engine, config, viewer, filters)
-    if mine.empty:
-        return {}
-    label = "Practice" if pack.practice_code else "Federation"
-    out: dict[tuple[str, str], Statement] = {}
-    for kq in QUALITY_STATEMENTS:
-        codes = [i.code for i in config.indicators if i.key_question == kq and i.code in set(mine["indicator_code"])]
-        if not codes:
-            continue
-        frame = bench.table(mine, config, label, codes, federation=fed if pack.practice_code else None)
-        statement = config.indicator(codes[0]).quality_statements[0]
-        out[(kq, statement)] = Statement(statement, tables=[Table(
-            name=f"england_{kq.lower().replace('-', '_')}", title=f"Beside England and the local areas – {kq}",
-            frame=frame, kinds={c: "text" for c in frame.columns},
-            note=f"The {label.lower()}'s published figures beside England's, the NHS region's, the ICB's, the "
-                 "sub-ICB location's and the PCN's for the same period (95% intervals). Better, similar or worse "
-                 "than England: Fingertips' method, the whole interval above or below England's value.")])
-    return out
+    return extras(engine, config, viewer, pack, filters)
