@@ -13,6 +13,13 @@ from ...measures import benchmarks as bench
 from ...scope import Viewer
 from ..pack_model import InspectionPack, Statement, Table
 
+# PDF column widths (relative): the measure's name and the source need room, each figure with its interval less
+WIDTHS = {"Measure": 22, "Source": 16, "Period": 14, "Compared with England": 15}
+
+
+def _widths(frame) -> tuple[float, ...]:
+    return tuple(WIDTHS.get(c, 16) for c in frame.columns)
+
 
 def extras(engine: Engine, config: FederationConfig, viewer: Viewer, pack: InspectionPack, filters: calc.Filters
            ) -> dict[tuple[str, str], Statement]:
@@ -32,7 +39,7 @@ def extras(engine: Engine, config: FederationConfig, viewer: Viewer, pack: Inspe
         statement = config.indicator(codes[0]).quality_statements[0]
         out[(kq, statement)] = Statement(statement, tables=[Table(
             name=f"england_{kq.lower().replace('-', '_')}", title=f"Beside England and the local areas – {kq}",
-            frame=frame, kinds={c: "text" for c in frame.columns},
+            frame=frame, kinds={c: "text" for c in frame.columns}, pdf_widths=_widths(frame),
             note=f"The {label.lower()}'s published figures beside England's, the NHS region's, the ICB's, the "
                  "sub-ICB location's and the PCN's for the same period (95% intervals). Better, similar or worse "
                  "than England: Fingertips' method, the whole interval above or below England's value.")])
@@ -47,7 +54,7 @@ def board_table(engine: Engine, config: FederationConfig, viewer: Viewer, end: d
         return None
     frame = bench.table(fed, config, "Federation")
     return Table("benchmarks", "The federation beside England and the local areas", frame,
-                 kinds={c: "text" for c in frame.columns},
+                 kinds={c: "text" for c in frame.columns}, pdf_widths=_widths(frame),
                  note="Published figures (95% intervals) for the latest period each is published for. Better, "
                       "similar or worse than England: the federation's whole interval above or below England's value "
                       "(Fingertips' method); not compared where the figures have no interval.")
