@@ -10,11 +10,12 @@ from data_layer.engine import Filters, format_value
 from data_layer.policy import words
 from data_layer.policy.words import day as day_label, day_time as day_time_label  # noqa: F401  (pages use them)
 
-__all__ = ["format_value", "describe_filters", "month_label"]
+__all__ = ["format_value", "describe_filters", "month_label", "metric_delta", "day_label", "day_time_label",
+           "interval_label", "period_label", "dates_in_words"]
 
 
 def month_label(d) -> str:
-    return "–" if d is None or pd.isna(d) else pd.Timestamp(d).strftime("%B %Y")
+    return words.month(d)
 
 
 def interval_label(lower, upper, unit: str = "%") -> str:
