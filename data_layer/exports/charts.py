@@ -114,7 +114,8 @@ def _spc_axes(ax, ev) -> None:
         lo = 0.0
     ax.set_ylim(lo, hi)
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
-    step = 6 if len(p) > 24 else 3 if len(p) > 12 else 2 if len(p) > 8 else 1  # the store's window: up to years
+    # months are written in full (NHS style), so at most four or five labels fit under a chart in the pack
+    step = 12 if len(p) > 36 else 6 if len(p) > 12 else 3 if len(p) > 4 else 1  # the store's window: up to years
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%B\n%Y"))
     ax.set_ylabel(_unit_label(unit))
