@@ -88,8 +88,12 @@ def test_practice_names_are_mapped_in_a_table(own_app):
 def test_templates_are_offered_with_guides(own_app):
     at = open_import_page()
     labels = [b.label for b in at.get("download_button")]
-    assert labels.count("Download the template (CSV)") == 7
-    assert "Training completions (our template)" in [e.label for e in at.expander]
+    from data_layer.imports.formats import BY_KIND, TEMPLATE_KINDS
+
+    assert labels.count("Download the template (CSV)") == len(TEMPLATE_KINDS) >= 12  # every template, records too
+    expanders = [e.label for e in at.expander]
+    assert all(BY_KIND[k].label in expanders for k in TEMPLATE_KINDS)
+    assert "Training completions (our template)" in expanders
 
 
 def test_the_page_is_not_there_for_a_board_member(own_app):
