@@ -231,7 +231,8 @@ def grouped_html(table: pd.DataFrame, group: str | None, images: set[str] = froz
                 src = str(row[c])
                 icon = f'<img src="{html.escape(src, quote=True)}" alt="" width="28" height="28"> ' \
                     if src.startswith("data:image/") else ""
-                cells.append(f'<td class="fed-icon">{icon}{html.escape(_card_value(row.get(worded.get(c))) or "")}</td>')
+                words = html.escape(_card_value(row.get(worded.get(c))) or "")
+                cells.append(f'<td><span class="fed-icon">{icon}<span>{words}</span></span></td>')
             else:
                 text = _card_value(row[c]) or "–"
                 short = ' class="fed-nowrap"' if len(text) <= 11 else ""  # "✔ On target", "Nov 2026"

@@ -57,8 +57,10 @@ h1, h2, h3 { color: $dark_blue; }
 .fed-scroll.fed-tall { max-height: 720px; overflow-y: auto; }
 .fed-read.fed-dense { font-size: 0.8rem; }
 .fed-read.fed-dense th, .fed-read.fed-dense td { padding: 0.25rem 0.3rem; }
-.fed-read td.fed-icon, .fed-read td.fed-nowrap { white-space: nowrap; }
-.fed-read td.fed-icon img { vertical-align: middle; }
+.fed-read td.fed-nowrap { white-space: nowrap; }
+/* an icon beside its words; longer words ("Consistently passes, though the latest …") wrap beside the icon */
+.fed-read .fed-icon { display: flex; align-items: center; gap: 0.35rem; min-width: 7rem; }
+.fed-read .fed-icon img { flex: none; }
 /* A table's rows as cards, on a phone: the row's name in bold, then each column's name and value, several to a
    line; the cards of one group (an aim) under its name. */
 .fed-card-group { font-weight: 600; color: $dark_blue; margin: 0.8rem 0 0.3rem 0; }
