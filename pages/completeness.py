@@ -76,7 +76,10 @@ grid = grid.reindex(columns=list(labels)).rename(columns=labels).reset_index().r
 st.caption("Each cell: the latest month received; ✖ late, ✔ on time.")
 # one row per dataset and one column per practice (the datasets outnumber the practices), in words that wrap
 by_dataset = grid.drop(columns="Code").set_index("Practice").T.rename_axis("Dataset").reset_index()
-by_dataset.columns = ["Dataset", *(short_practice_name(str(c)) for c in by_dataset.columns[1:])]
+shorts = [short_practice_name(str(c)) for c in grid["Practice"]]
+# a short name two practices share (an ICB has several "Park" surgeries) keeps its code, so no two columns clash
+by_dataset.columns = ["Dataset", *(s if shorts.count(s) == 1 else f"{s} ({code})"
+                                   for s, code in zip(shorts, grid["Code"]))]
 show_table(by_dataset, key="completeness_grid", readable=True, cards=("Dataset",))
 st.download_button("Download data completeness (CSV)", lambda: views.csv_bytes(table.drop(columns=["dataset"]).assign(
     latest_month=[month_label(d) if d is not None and not pd.isna(d) else "Nothing received"

@@ -99,9 +99,10 @@ def test_the_deadline_is_configurable_per_dataset(federation, config):
 
 def test_a_deadline_for_a_source_the_catalogue_does_not_have_is_refused():
     text = (ROOT / "federation.toml").read_text(encoding="utf-8")
-    assert text.rstrip().endswith("}")  # the [completeness.sources] table is the file's last
-    with pytest.raises(ConfigError) as err:
-        parse_config(text + '\n"Not a source" = { working_day = 3 }\n')
+    header = "[completeness.sources]\n"
+    assert header in text
+    with pytest.raises(ConfigError) as err:  # a deadline added to the table, wherever it sits in the file
+        parse_config(text.replace(header, header + '"Not a source" = { working_day = 3 }\n'))
     assert "completeness.sources: 'Not a source' is not the source of any imported indicator" in str(err.value)
     with pytest.raises(ConfigError, match="working_day"):
         parse_config(text.replace("fft = { working_day = 12, months_after = 1 }", "fft = { working_day = 0 }"))
