@@ -15,6 +15,7 @@ from ui import data as shared  # noqa: E402
 from ui import inspection as ins  # noqa: E402
 from ui import state, views  # noqa: E402
 from ui.format import format_value, month_label  # noqa: E402
+from ui.page_common import show_table  # noqa: E402
 from ui.text import plain  # noqa: E402
 
 practices = state.practice_list(viewer)
@@ -110,17 +111,17 @@ with by_question:
                 table["Federation"] = [format_value(None if pd.isna(v) else float(v), u)
                                        for v, u in zip(s["Federation"], s["Unit"])]
                 table["Compared with federation"] = s["Compared with federation"]
-            st.dataframe(table, hide_index=True, width="stretch")
+            show_table(table, key=f"insp_{kq.name}", wrap=True, cards=("Measure",))  # every column in view
             covered = [st_.name for st_ in kq.statements]
             st.caption("Quality statements with evidence in the pack: " + "; ".join(covered) + "."
                        + (" No evidence held for: " + "; ".join(kq.not_covered) + "." if kq.not_covered else ""))
 with ratings:
     st.dataframe(pack.ratings.frame, hide_index=True, width="stretch",
-                 column_config={"Published": st.column_config.DateColumn(format="D MMM YYYY")})
+                 column_config={"Published": st.column_config.DateColumn(format="D MMMM YYYY")})
 with before_visit:
     st.caption(pack.checklist.note)
     st.dataframe(pack.checklist.frame, hide_index=True, width="stretch")
 with sources:
     st.caption(pack.sources.note)
     st.dataframe(pack.sources.frame, hide_index=True, width="stretch",
-                 column_config={"Imported": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+                 column_config={"Imported": st.column_config.DatetimeColumn(format="D MMMM YYYY, HH:mm")})

@@ -21,6 +21,7 @@ from data_layer.policy import words
 from data_layer.scope import Viewer
 from ui import state
 from ui.data import SCOPE_KEY, TTL
+from ui.page_common import show_table
 from ui.text import plain
 
 UPLOAD_TYPES = ["pdf", "docx", "xlsx", "png", "jpg", "jpeg", "txt", "csv"]
@@ -85,10 +86,10 @@ def headline(counts: pd.DataFrame) -> None:
 
 def counts_table(counts: pd.DataFrame) -> None:
     """Held / overdue per key question and statement: all a viewer sees of the register."""
-    st.dataframe(counts.rename(columns={"key_question": "Key question", "quality_statement": "Quality statement",
-                                        "held": "Held", "overdue": "Overdue for review",
-                                        "due_soon": "Due within 30 days"}),
-                 hide_index=True, width="stretch", height=min(36 * (len(counts) + 1) + 2, 600))
+    show_table(counts.rename(columns={"key_question": "Key question", "quality_statement": "Quality statement",
+                                      "held": "Held", "overdue": "Overdue for review",
+                                      "due_soon": "Due within 30 days"}),
+               key="evidence_counts", wrap=True, cards=("Quality statement",))
 
 
 def _table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -101,8 +102,8 @@ def _table(rows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-DATE_COLUMNS = {"Dated": st.column_config.DateColumn(format="D MMM YYYY"),
-                "Review due": st.column_config.DateColumn(format="D MMM YYYY"),
+DATE_COLUMNS = {"Dated": st.column_config.DateColumn(format="D MMMM YYYY"),
+                "Review due": st.column_config.DateColumn(format="D MMMM YYYY"),
                 "Document": st.column_config.TextColumn(width="large")}
 
 
@@ -134,7 +135,8 @@ def register_list(held: pd.DataFrame, key_question: str, show: str) -> pd.DataFr
                     continue
                 late = int(rows["overdue"].sum())
                 st.markdown(f"**{statement}** · {len(rows)} held" + (f" · ⚠ {late} overdue" if late else ""))
-                st.dataframe(_table(rows), hide_index=True, width="stretch", column_config=DATE_COLUMNS)
+                show_table(_table(rows), key=f"evidence_{kq}_{statement}", column_config=DATE_COLUMNS, wrap=True,
+                           cards=("Document",))
     return shown
 
 
@@ -292,8 +294,7 @@ def profile_section(viewer: Viewer, code: str) -> None:
         table.insert(0, "Quality statement", held["quality_statement"].values)
         table.insert(0, "Key question", held["key_question"].values)
         table = table.iloc[held.sort_values(["overdue"], ascending=False, kind="mergesort").index]
-        st.dataframe(table[["Key question", "Quality statement", "Document", "Status", "Review due", "Held for"]],
-                     hide_index=True, width="stretch",
-                     column_config=DATE_COLUMNS, height=min(36 * (len(table) + 1) + 2, 420))
+        show_table(table[["Key question", "Quality statement", "Document", "Status", "Review due", "Held for"]],
+                   key=f"evidence_held_{code}", column_config=DATE_COLUMNS, wrap=True, cards=("Document",))
     views.page_link("pages/evidence.py", viewer.role, label="Open, add or review documents in the evidence register",
                     icon=":material/folder_open:", query_params={"held_for": code})
