@@ -129,8 +129,9 @@ else:
         lambda v: mdc_icons.data_uri("variation", v)))
     st.caption("Compared with federation: ▲ better, ● similar, ▼ worse — when the practice's 95% interval lies wholly "
                "above or below the federation's figure for the same month. Variation: the practice's own control chart "
-               "(⇑⇓ improving, ↑!↓! concern, ∼ common cause). England: the latest period England's figure is published "
-               "for, compared the same way (its period and source are under National and local benchmarks).")
+               "(Making Data Count icons: blue improving, orange concerning, grey common cause; H or L says high "
+               "or low). England: the latest period England's figure is published for, compared the same way (its "
+               "period and source are under National and local benchmarks).")
     show_table(table, key="practice_measures", readable=True, cards=("Measure",),  # every word in view
                column_config={"Aim": st.column_config.NumberColumn(width="small", format="%d"),
                               "Measure": st.column_config.TextColumn(width="medium"),

@@ -13,7 +13,8 @@ from ui.actions import actions_panel, raise_action_link
 from ui.format import metric_delta  # a change that shows as 0.0 has no arrow
 from ui.guard import page_context
 from ui.text import plain
-from ui.format import day_time_label, describe_filters, format_value, interval_label, month_label, period_label
+from ui.format import (day_time_label, describe_filters, format_value, interval_label, month_label,
+                       period_label)
 
 viewer, filters = page_context(__file__)
 cfg = state.config()
@@ -72,8 +73,6 @@ if res.suppressed:
     st.warning(f"The latest month's figure is not shown: {res.judgement_text.removeprefix('Not shown: ')}.",
                icon=":material/visibility_off:")
 
-# --- Control chart ------------------------------------------------------------------------------------------------
-st.subheader("Is it changing? Statistical process control")
 # --- Beside England and the local areas (stored comparisons with published benchmarks) ----------------------------
 bench, bench_fed = views.benchmarks(viewer, filters, (code,))
 if not bench.empty:
@@ -83,6 +82,8 @@ if not bench.empty:
     st.caption(f"{plain(where)} for the latest period with a published benchmark (95% intervals): better, similar "
                "or worse than England when the whole interval is above or below England's value (Fingertips' method).")
 
+# --- Control chart ------------------------------------------------------------------------------------------------
+st.subheader("Is it changing? Statistical process control")
 st.caption(f"{plain(where)}, {'month by month' if res.period_months == 1 else f'{res.period_months} months at a time (few cases a month)'} (Σ numerator / Σ denominator). The dashed lines are the process limits: "
            "the range the figure moves in by chance. Coloured points are special causes — something changed: blue "
            "circles improvement, orange diamonds concern, purple squares unusual where no direction is preferred.")
@@ -188,8 +189,6 @@ else:
                             "not compared": "Not compared"}.get(p, p) for p in points["position"]],
         "Note": points["note"],
     })
-    st.markdown("**Practices compared** (Wilson 95% intervals; better, similar or worse when the whole interval is "
-                f"above or below {plain(scope)}'s value)")
     vs_england = views.england_by_practice(viewer, filters, code)
     if not vs_england.empty:
         by_practice = vs_england.set_index("practice_code")
@@ -197,6 +196,8 @@ else:
             benchmark_words.comparison_cell(by_practice.loc[p]) + " (" + words.period(
                 by_practice.loc[p, "period_start"], by_practice.loc[p, "period_end"]) + ")"
             if p in by_practice.index else "–" for p in points["practice_code"]])
+    st.markdown("**Practices compared** (Wilson 95% intervals; better, similar or worse when the whole interval is "
+                f"above or below {plain(scope)}'s value)")
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                  column_config={"Numerator": st.column_config.NumberColumn(format="%d"),
                                 "Denominator": st.column_config.NumberColumn(format="%d")})
