@@ -167,9 +167,15 @@ def test_board_digest_is_the_overview_attention_list(demo_engine, config):
     assert not items.empty
     digests = {d.viewer.email: d for d in digest.build_digests(demo_engine, config)}
     body = digests["board@demo.invalid"].body
-    for headline in items["headline"]:
-        assert f"- {headline}\n" in body
-    assert body.count("\n- ") == len(items)  # no item twice, none invented (the board owns no actions here)
+    listed = 0
+    for _, these in items.groupby("kind", sort=False):  # each kind's most serious first, the rest counted
+        for headline in these["headline"].head(digest.SHOWN_PER_KIND):
+            assert f"- {headline}\n" in body
+        listed += min(len(these), digest.SHOWN_PER_KIND)
+        if len(these) > digest.SHOWN_PER_KIND:
+            listed += 1
+            assert f"- and {len(these) - digest.SHOWN_PER_KIND} more on the dashboard\n" in body
+    assert body.count("\n- ") == listed  # no item twice, none invented (the board owns no actions here)
     assert f"{len(items)} item" in digests["board@demo.invalid"].subject
 
 

@@ -6,6 +6,8 @@ Split out of ``ui.training_feedback`` (which re-exports every name here).
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,6 +15,7 @@ import streamlit as st
 from data_layer import training as tr
 from data_layer.db import database_url
 from data_layer.engine import Filters
+from data_layer.policy import words
 from data_layer.privacy import inert_for_spreadsheet
 from ui.text import inert_figure
 from data_layer.scope import Viewer
@@ -251,8 +254,8 @@ def _card_value(v) -> str:
         return ""  # a picture (its words are in another column) or nothing to say
     if isinstance(v, float) and v.is_integer():
         return f"{v:,.0f}"
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%-d %b %Y")
+    if isinstance(v, (pd.Timestamp, date)):
+        return words.day(v)  # "1 July 2028": months in full, as everywhere
     return str(v)
 
 
