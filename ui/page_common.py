@@ -243,7 +243,10 @@ def grouped_html(table: pd.DataFrame, group: str | None, images: set[str] = froz
         body.append(f"<tr>{''.join(cells)}</tr>")
     dense = " fed-dense" if len(shown) > 8 else ""  # many columns: a smaller type, so they all fit a laptop
     tall = " fed-tall" if len(table) > 24 else ""  # a long table scrolls in its own box, its headings in view
-    return (f'<div class="fed-scroll{tall}"><table class="fed-read{dense}"><thead><tr>{head}</tr></thead>'
+    # a box that scrolls must take the keyboard's focus (WCAG: keyboard users scroll it with the arrow keys)
+    label = html.escape(f"Table of {', '.join(str(c) for c in shown[:3])}", quote=True)
+    return (f'<div class="fed-scroll{tall}" role="region" tabindex="0" aria-label="{label}">'
+            f'<table class="fed-read{dense}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
