@@ -135,8 +135,8 @@ def register_list(held: pd.DataFrame, key_question: str, show: str) -> pd.DataFr
                     continue
                 late = int(rows["overdue"].sum())
                 st.markdown(f"**{statement}** · {len(rows)} held" + (f" · ⚠ {late} overdue" if late else ""))
-                show_table(_table(rows), key=f"evidence_{kq}_{statement}", column_config=DATE_COLUMNS, wrap=True,
-                           cards=("Document",))
+                show_table(_table(rows), key=f"evidence_{kq}_{statement}", column_config=DATE_COLUMNS, readable=True,
+                           cards=("Document",))  # words wrap: every column in view inside the expander
     return shown
 
 
@@ -295,6 +295,6 @@ def profile_section(viewer: Viewer, code: str) -> None:
         table.insert(0, "Key question", held["key_question"].values)
         table = table.iloc[held.sort_values(["overdue"], ascending=False, kind="mergesort").index]
         show_table(table[["Key question", "Quality statement", "Document", "Status", "Review due", "Held for"]],
-                   key=f"evidence_held_{code}", column_config=DATE_COLUMNS, wrap=True, cards=("Document",))
+                   key=f"evidence_held_{code}", column_config=DATE_COLUMNS, readable=True, cards=("Document",))
     views.page_link("pages/evidence.py", viewer.role, label="Open, add or review documents in the evidence register",
                     icon=":material/folder_open:", query_params={"held_for": code})

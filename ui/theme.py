@@ -64,7 +64,8 @@ h1, h2, h3 { color: $dark_blue; }
 /* A table's rows as cards, on a phone: the row's name in bold, then each column's name and value, several to a
    line; the cards of one group (an aim) under its name. */
 .fed-card-group { font-weight: 600; color: $dark_blue; margin: 0.8rem 0 0.3rem 0; }
-.fed-card { border: 1px solid #D8DDE0; border-radius: 6px; padding: 0.4rem 0.7rem; margin-bottom: 0.4rem; }
+.fed-card { border: 1px solid #D8DDE0; border-radius: 6px; padding: 0.4rem 0.7rem; margin-bottom: 0.4rem;
+            overflow-wrap: anywhere; min-width: 0; }  /* a long link or file name breaks, never widens the page */
 .fed-card p { margin: 0; }
 .fed-card .fed-card-title { font-weight: 600; }
 .fed-card-items { display: flex; flex-wrap: wrap; gap: 0 0.9rem; font-size: 0.88rem; }
