@@ -59,7 +59,8 @@ def test_sign_in_see_role_pages_and_sign_out(oidc_app, demo_url):
         assert page.locator("text=Headline measures").count() == 0  # nothing shown before sign-in
 
         _sign_in(page, base, "lead@demo.invalid")
-        page.wait_for_selector("text=Headline measures", timeout=60_000)
+        # a practice lead lands on their own practice's profile (issue 15), the federation beside it
+        page.wait_for_selector("text=Your practice's profile", timeout=60_000)
         assert_no_exception(page)
         sidebar = page.locator('[data-testid="stSidebar"]')
         assert "Practice lead" in sidebar.inner_text()
