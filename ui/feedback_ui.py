@@ -235,7 +235,12 @@ def fft_heatmap(pm: pd.DataFrame, legacy: pd.DataFrame, names: dict[str, str], p
     ))
     _style(fig, None, height or max(200, 90 + 34 * len(codes)))
     fig.update_layout(margin=dict(l=10, r=10, t=16, b=10))
-    fig.update_xaxes(side="top", tickfont=dict(size=9), tickangle=0, showline=False)
+    # months are written in full, so a label every quarter (every half year beyond three years) keeps them apart;
+    # each cell's hover still names its own month
+    labels = [pd.Timestamp(mth).strftime("%B<br>%Y") for mth in months]
+    step = 6 if len(labels) > 36 else 3 if len(labels) > 12 else 1
+    fig.update_xaxes(side="top", tickfont=dict(size=9), tickangle=0, showline=False, tickmode="array",
+                     tickvals=labels[::step], ticktext=labels[::step])
     fig.update_yaxes(autorange="reversed", showline=False, gridcolor="white", tickfont=dict(size=12))
     return fig
 
