@@ -78,6 +78,11 @@ PUBLISHED_DEMO: dict[str, tuple[float, float]] = {
     "BREAST_SCREENING": (70.0, 4.0),
     "CERVICAL_SCREENING_50_64": (74.0, 3.0),
     "MMR1_AGE1": (91.0, 3.0),
+    # the rest of the childhood schedule (UKHSA COVER, England around 2024-25), so every catalogue measure draws
+    "SIX_IN_ONE_AGE1": (91.5, 3.0), "MENB_AGE1": (91.0, 3.0), "PCV_AGE1": (93.0, 2.5), "ROTA_AGE1": (89.0, 3.5),
+    "SIX_IN_ONE_AGE2": (92.5, 2.5), "MMR1_AGE2": (89.0, 3.0), "HIB_MENC_AGE2": (89.0, 3.0),
+    "PCV_BOOSTER_AGE2": (88.5, 3.0), "MENB_BOOSTER_AGE2": (88.0, 3.0), "SIX_IN_ONE_AGE5": (93.0, 2.5),
+    "PRESCHOOL_BOOSTER_AGE5": (83.0, 4.0), "HIB_MENC_AGE5": (91.5, 3.0), "MMR1_AGE5": (92.5, 2.5),
     "HYP_BP_80": (82.0, 4.0),
     "BP_RECORDED_45": (89.0, 3.0),
     "PAYMENTS_PER_WEIGHTED_PATIENT": (138.0, 9.0),  # £ a year (NHS Payments to General Practice)

@@ -74,13 +74,17 @@ grid = wide.pivot_table(index=["practice_name", "practice_code"], columns="datas
 grid = grid.reindex(columns=list(labels)).rename(columns=labels).reset_index().rename(
     columns={"practice_name": "Practice", "practice_code": "Code"})
 st.caption("Each cell: the latest month received; ✖ late, ✔ on time.")
-# one row per dataset and one column per practice (the datasets outnumber the practices), in words that wrap
-by_dataset = grid.drop(columns="Code").set_index("Practice").T.rename_axis("Dataset").reset_index()
-shorts = [short_practice_name(str(c)) for c in grid["Practice"]]
-# a short name two practices share (an ICB has several "Park" surgeries) keeps its code, so no two columns clash
-by_dataset.columns = ["Dataset", *(s if shorts.count(s) == 1 else f"{s} ({code})"
-                                   for s, code in zip(shorts, grid["Code"]))]
-show_table(by_dataset, key="completeness_grid", readable=True, cards=("Dataset",))
+if len(grid) <= len(labels):
+    # a few practices: one row per dataset and one column per practice (the datasets outnumber the practices)
+    by_dataset = grid.drop(columns="Code").set_index("Practice").T.rename_axis("Dataset").reset_index()
+    shorts = [short_practice_name(str(c)) for c in grid["Practice"]]
+    # a short name two practices share (an ICB has several "Park" surgeries) keeps its code, so no two columns clash
+    by_dataset.columns = ["Dataset", *(s if shorts.count(s) == 1 else f"{s} ({code})"
+                                       for s, code in zip(shorts, grid["Code"]))]
+    cards = ("Dataset",)
+else:  # an ICB's practices: one row each, the datasets across
+    by_dataset, cards = grid, ("Practice", "Code")
+show_table(by_dataset, key="completeness_grid", readable=True, cards=cards)
 st.download_button("Download data completeness (CSV)", lambda: views.csv_bytes(table.drop(columns=["dataset"]).assign(
     latest_month=[month_label(d) if d is not None and not pd.isna(d) else "Nothing received"
                   for d in table["latest_month"]])), file_name=f"data_completeness_{today:%Y_%m_%d}.csv",

@@ -12,6 +12,7 @@ text after the escapes are resolved, a contiguous ``http://evil.example``, ``www
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -56,8 +57,14 @@ LIVE_TEXT = {  # looked for in the text after escapes are resolved (GFM autolink
 }
 
 
+HTML_MARK = "\x01html\x01"  # marks an st.html body among the markdown sources
+LIVE_HTML = re.compile(r"<(?:img|a|script|iframe|svg)\b[^>]*(?:evil|onerror)", re.IGNORECASE)
+
+
 def live_markup(source: str) -> list[str]:
-    """The planted constructs that ``source`` (a markdown string) would render, by name."""
+    """The planted constructs that ``source`` (a markdown string, or a marked st.html body) would render, by name."""
+    if source.startswith(HTML_MARK):  # our own tables' tags are fine; a planted tag left unescaped is not
+        return ["html"] if LIVE_HTML.search(source) else []
     blanked = _ESCAPED.sub("\x00", source)
     resolved = _ESCAPED.sub(r"\1", source)
     return [name for name, rx in LIVE_SYNTAX.items() if rx.search(blanked)] + \
@@ -70,6 +77,8 @@ def test_the_checker_sees_raw_markdown_and_passes_escaped_text():
     assert live_markup(f"**{plain(raw)}** · [our link](/practice)") == []
     assert live_markup(r"\[Sign in again\]\(http\:\/\/evil\.example\)") == ["autolink"]  # escapes alone: still a link
     assert live_markup(plain("write to jo@evil.example")) == [] and live_markup("jo@evil\\.example") != []
+    assert live_markup(HTML_MARK + '<td><a href="/practice?profile=Z90001">' + html.escape(raw) + "</a></td>") == []
+    assert live_markup(HTML_MARK + f"<td>{raw}</td>") == ["html"]
 
 
 # --- every markdown-reading string on screen ---------------------------------------------------------------------
@@ -99,7 +108,9 @@ def markdown_sources(at) -> list[str]:
         proto = getattr(node, "proto", None)
         kind = type(proto).__name__
         if proto is not None and hasattr(proto, "ListFields") and kind not in _PLAIN_PROTOS:
-            if not (kind == "Markdown" and proto.allow_html):  # our own static CSS and banners
+            if kind == "Html":  # st.html is HTML, not markdown: only a tag from data would be live there
+                found.append(HTML_MARK + proto.body)
+            elif not (kind == "Markdown" and proto.allow_html):  # our own static CSS and banners
                 found.extend(_strings(proto, kind))
         children = getattr(node, "children", None)
         if isinstance(children, dict):

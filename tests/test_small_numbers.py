@@ -102,7 +102,7 @@ def test_the_practice_profile_download_has_no_count_for_the_hidden_month(tiny, m
     at = open_page(monkeypatch, ROLES["board"], "pages/practice.py", {"profile": TINY})
     behind = next(d.value for d in at.dataframe if {"Month", "Responses", "Positive (%)"} <= set(d.value.columns))
     month = tiny[1]
-    row = behind[behind["Month"] == f"{month:%Y-%m}"]
+    row = behind[behind["Month"] == f"{month:%B %Y}"]  # months in full, as the NHS style guide writes them
     assert len(row) == 1 and np.isnan(float(row["Responses"].iloc[0])) and "Not shown" in row["Note"].iloc[0]
     metric = {mt.label: mt.value for mt in at.metric}
     assert metric["Responses"].startswith("Fewer than")
