@@ -94,6 +94,30 @@ def test_a_count_without_a_denominator_does_not_lift_the_federation_figure(empty
     assert res["CERVICAL_SCREENING"].denominator == 2000
 
 
+def test_a_published_interval_is_shown_as_the_file_gives_it_and_the_pcns_is_worked_out(empty_engine, config):
+    """A Fingertips row gives its count, denominator, value and interval: the practice shows that interval (its
+    publisher's method), not one worked out again; the PCN the federation adds up has Wilson's on the summed counts."""
+    from data_layer.analytics import wilson_interval
+
+    with empty_engine.begin() as conn:
+        batch = record_batch(conn, "test", "hand-built", "-", "test")
+        ids = _practices(conn, batch, {"Z1": "P", "Z2": "P"})
+        for month in MONTHS:
+            conn.execute(insert(m.IndicatorValue).values(
+                indicator_code="CERVICAL_SCREENING", practice_id=ids["Z1"], period_start=month,
+                period_end=(pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date(), numerator=303, denominator=2803,
+                value=10.809847, lower_ci=9.713529, upper_ci=12.013436, batch_id=batch))
+        _values(conn, batch, ids["Z2"], "CERVICAL_SCREENING", [(d, 300, 2800) for d in MONTHS])
+    refresh(empty_engine, config)
+    one = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(practice_codes=("Z1",)),
+                           codes=["CERVICAL_SCREENING"])["CERVICAL_SCREENING"]
+    assert (one.latest_value, one.lower_ci, one.upper_ci) == (10.809847, 9.713529, 12.013436)
+    both = calc.kpi_results(empty_engine, config, BOARD, calc.Filters(), codes=["CERVICAL_SCREENING"])
+    lo, hi = wilson_interval(np.array([603.0]), np.array([5603.0]))
+    assert both["CERVICAL_SCREENING"].lower_ci == pytest.approx(float(lo[0]) * 100)
+    assert both["CERVICAL_SCREENING"].upper_ci == pytest.approx(float(hi[0]) * 100)
+
+
 def test_a_flat_series_has_no_limits_and_is_not_hit_and_miss(empty_engine, config):
     with empty_engine.begin() as conn:
         batch = record_batch(conn, "test", "hand-built", "-", "test")

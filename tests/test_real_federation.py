@@ -236,6 +236,12 @@ def test_the_real_mpa_pcn_is_set_up_from_the_shared_files_and_its_profile_shows_
         assert round(r.lower_ci, 8) == float(rows.loc["2022/23", "Lower CI 95.0 limit"])
         assert round(r.upper_ci, 8) == float(rows.loc["2022/23", "Upper CI 95.0 limit"])
         assert calc.format_value(r.latest_value, r.indicator.unit) == "18.1%"
+        for code in MPA:  # each practice's published interval, never one worked out again from its counts
+            row = file[(file["Area Code"] == code) & (file["Time period"] == "2022/23")].iloc[0]
+            r = calc.kpi_results(engine, config, admin, calc.Filters(practice_codes=(code,),
+                                                                     period_end=date(2022, 4, 1)))["SMOKING_PREVALENCE"]
+            assert (r.latest_value, r.lower_ci, r.upper_ci) == (
+                float(row["Value"]), float(row["Lower CI 95.0 limit"]), float(row["Upper CI 95.0 limit"])), code
         # The profile (every KPI in the aims) carries it.
         assert "SMOKING_PREVALENCE" in calc.kpi_results(engine, config, admin, calc.Filters(practice_codes=one))
     finally:

@@ -93,9 +93,14 @@ def area_values(practice_values: pd.DataFrame, ar: Areas, config: FederationConf
     lo, hi = wilson_interval(np.where(ok, num, np.nan), np.where(ok, den, np.nan))
     lo, hi = np.asarray(lo, dtype=float) * 100, np.asarray(hi, dtype=float) * 100
     published = out["value"].to_numpy(dtype=float)
-    out["value"] = np.where(ok, computed, published)
-    out["lower_ci"] = np.where(ok & prop, lo, np.where(ok, np.nan, out["lower_ci"].to_numpy(dtype=float)))
-    out["upper_ci"] = np.where(ok & prop, hi, np.where(ok, np.nan, out["upper_ci"].to_numpy(dtype=float)))
+    pub_lo, pub_hi = out["lower_ci"].to_numpy(dtype=float), out["upper_ci"].to_numpy(dtype=float)
+    # A practice's value and interval as its file publishes them (Fingertips works its intervals out by its own
+    # method, Byar's or Wilson on unrounded counts): shown exactly as given, never recomputed from the counts.
+    # Areas the federation adds up (PCNs, groups, the federation) have only counts, so Wilson works them out.
+    given = (out["area_type"] == PRACTICE).to_numpy() & np.isfinite(pub_lo) & np.isfinite(pub_hi)
+    out["value"] = np.where(ok & ~(given & np.isfinite(published)), computed, published)
+    out["lower_ci"] = np.where(given, pub_lo, np.where(ok & prop, lo, np.where(ok, np.nan, pub_lo)))
+    out["upper_ci"] = np.where(given, pub_hi, np.where(ok & prop, hi, np.where(ok, np.nan, pub_hi)))
     # A row with a count but no denominator (or the reverse) is kept for its practice but shows nothing.
     out.loc[~ok & np.isnan(published), ["numerator", "denominator"]] = np.nan
     out["period_start"] = pd.to_datetime(out["period_start"])
@@ -203,6 +208,9 @@ def evaluate(values: pd.DataFrame, config: FederationConfig, as_ats: pd.Datetime
     v = values.assign(ok=_has_both(values).astype(float), small_f=values["small"].astype(float),
                       sup_f=values["suppressed"].astype(float))
     num, den, val = (_wide(v, months, c) for c in ("numerator", "denominator", "value"))
+    # each month's stored interval: a published one for a practice whose file gives it, else Wilson's
+    lo_m, hi_m = ((_wide(v, months, c) if c in v.columns else np.full_like(val, np.nan))
+                  for c in ("lower_ci", "upper_ci"))
     small, sup = _wide(v, months, "small_f") == 1, _wide(v, months, "sup_f") == 1
     present = ~np.isnan(_wide(v.assign(one=1.0), months, "one"))
     inds = [config.indicator(c) for c in keys["indicator_code"]]
@@ -213,7 +221,8 @@ def evaluate(values: pd.DataFrame, config: FederationConfig, as_ats: pd.Datetime
             [[i.judge_months for i in inds], [config.spc_window(i) for i in inds]]):
         r = rows.to_numpy()
         frames.append(_evaluate_group(keys.iloc[r], [inds[i] for i in r], targets, config, months, as_ats, int(jm),
-                                      int(window), num[r], den[r], val[r], small[r], sup[r], present[r], restart[r]))
+                                      int(window), num[r], den[r], val[r], small[r], sup[r], present[r], restart[r],
+                                      lo_m[r], hi_m[r]))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVALUATION_COLUMNS)
     return _compare(out, inds_by_code={i.code: i for i in config.indicators})
 
@@ -227,7 +236,7 @@ def _blocks(a: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
 
 
 def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num, den, val, small, sup, present,
-                    restart):
+                    restart, lo_m, hi_m):
     n_rows = len(keys)
     mult = np.array([i.multiplier for i in inds], dtype=float)
     prop = np.array([i.is_proportion for i in inds], dtype=bool)
@@ -256,6 +265,7 @@ def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num
             rr = np.arange(n_rows)
             l_num, l_den, l_val = num[rr, kk], den[rr, kk], val[rr, kk]
             l_small, l_sup = small[rr, kk], sup[rr, kk]
+            stored_lo, stored_hi = lo_m[rr, kk], hi_m[rr, kk]  # the latest month's own interval
             prev_i = kk - horizon
             prev = np.where(prev_i >= 0, val[rr, np.maximum(prev_i, 0)], np.nan)
             latest_period = np.where(k >= 0, k, -1)
@@ -276,6 +286,7 @@ def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num
             prev = bv[:, -2] if bv.shape[1] > 1 else np.full(n_rows, np.nan)
             k = np.where(np.isfinite(l_val) | l_sup, j, last_present[:, j])
             latest_period = np.where(k >= 0, j - jm + 1, -1)
+            stored_lo = stored_hi = np.full(n_rows, np.nan)  # a sum of months: Wilson on the summed counts
         current = (k >= 0) & (k > j - horizon)
         judged = current & ~l_sup & ~l_small & np.isfinite(l_val)
         judgement = np.select([k < 0, ~current, l_sup, ~np.isfinite(l_val), l_small],
@@ -292,6 +303,8 @@ def _evaluate_group(keys, inds, targets, config, months, as_ats, jm, window, num
         show = current & ~l_sup
         lo = np.where(prop & show, np.asarray(lo, dtype=float) * 100, np.nan)
         hi = np.where(prop & show, np.asarray(hi, dtype=float) * 100, np.nan)
+        stored = show & np.isfinite(stored_lo) & np.isfinite(stored_hi)
+        lo, hi = np.where(stored, stored_lo, lo), np.where(stored, stored_hi, hi)
         mean, ll, ul = (icons[c].to_numpy(dtype=float) for c in ("mean", "lower_limit", "upper_limit"))
         ll = np.maximum(ll, 0.0)  # no measure here can be negative; percentages stay within 0-100
         ul = np.where(prop, np.minimum(ul, 100.0), ul)
