@@ -76,3 +76,19 @@ def test_two_hundred_practice_lines_stay_small_and_still_say_whose_line_it_is():
     assert len(fig.to_json()) < 300_000
     grey = next(t for t in fig.data if t.name == "Z90002 Surgery")
     assert grey.hovertemplate.startswith("Z90002 Surgery") and list(grey.y[:1]) == [89.1]  # 89.123456 to the one decimal shown
+
+
+def test_the_training_matrix_of_two_hundred_practices_sends_each_cells_figures_once():
+    from ui import training_ui
+
+    courses = [f"C{i}" for i in range(22)]
+    rows = [{"practice_code": c, "practice_name": f"{c} Surgery", "course": k, "course_name": f"Course {k}",
+             "rag": ["green", "amber", "red"][i % 3], "compliance_pct": 66.666, "in_date": 2, "required": 3,
+             "lapsed": 1, "never_completed": 0}
+            for i, (c, k) in enumerate((c, k) for c in [*PRACTICES, "ALL"] for k in [*courses, "ALL"])]
+    fig = training_ui.compliance_heatmap(pd.DataFrame(rows), 95.0, 5.0)
+    heat = fig.data[0]
+    # the share, symbol and counts are the cell's own text; the hover adds only what the cell does not say
+    assert heat.text[0][0].endswith("% ✔<br>2/3") and "In date: %{text}" in heat.hovertemplate
+    assert np.asarray(heat.customdata).shape[-1] == 2 and "lapsed" in heat.hovertemplate
+    assert len(fig.to_json()) < 220_000  # 4,600 cells (was 290 kB with the words and figures again in every cell)

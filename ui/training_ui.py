@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_layer import training as tr
-from data_layer.analytics import RAG_SYMBOLS, RAG_WORDS
+from data_layer.analytics import RAG_SYMBOLS
 from data_layer.db import database_url
 from data_layer.engine import Filters
 from data_layer.scope import Viewer
@@ -112,14 +112,13 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
                 zr.append(levels.get(rag, np.nan))
                 tr_.append(f"{cell_pct(r['compliance_pct'], rag)} {RAG_SYMBOLS[rag] if rag != 'none' else ''}<br>"
                            f"{int(r['in_date'])}/{int(r['required'])}")
-                # numbers only per cell (names are the axes' labels, words the template's): 200 practices'
-                # hover text in words sent a megabyte to every browser
-                hr.append([round(float(r["compliance_pct"]), 1), int(r["in_date"]), int(r["required"]),
-                           int(r["lapsed"]), int(r["never_completed"]), RAG_WORDS[rag]])
+                # only what the cell's own text does not say (names are the axes' labels, the share, symbol and
+                # counts the cell's text, words the template's): 200 practices' hover in words sent a megabyte
+                hr.append([int(r["lapsed"]), int(r["never_completed"])])
             else:
                 zr.append(np.nan)  # not required for any of this practice's staff: empty, no hover
                 tr_.append("")
-                hr.append([None] * 6)
+                hr.append([None] * 2)
         z.append(zr)
         text.append(tr_)
         hover.append(hr)
@@ -128,8 +127,8 @@ def compliance_heatmap(matrix: pd.DataFrame, target: float | None, tolerance: fl
     fig = go.Figure(go.Heatmap(
         z=z, x=[wrap_name(p, 10) for p in practices], y=courses, text=text, texttemplate="%{text}",
         textfont=dict(size=11, color=theme.TEXT), customdata=hover, hoverongaps=False,
-        hovertemplate="<b>%{x}</b><br>%{y}<br>%{customdata[0]:.1f}% in date (%{customdata[1]} of %{customdata[2]})"
-                      "<br>%{customdata[3]} lapsed, %{customdata[4]} never completed<br>%{customdata[5]}<extra></extra>",
+        hovertemplate="<b>%{x}</b><br>%{y}<br>In date: %{text}<br>%{customdata[0]} lapsed, %{customdata[1]} never "
+                      "completed<extra></extra>",
         colorscale=colorscale, zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
     ))
     _style(fig, None, height or 110 + 40 * len(courses))

@@ -80,9 +80,10 @@ def _month(d: date) -> date:
 # Building the pack
 # ---------------------------------------------------------------------------------------------------------------
 def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practice_code: str | None,
-               period_end: date | None = None, now: datetime | None = None) -> InspectionPack:
+               period_end: date | None = None, now: datetime | None = None, detail: bool = True) -> InspectionPack:
     """Assemble a pack for one practice (or the federation, ``practice_code=None``) over the 12 months ending with
-    ``period_end`` (default: the newest month with data). Raises UnknownPractice, AccessDenied or NoData."""
+    ``period_end`` (default: the newest month with data). Raises UnknownPractice, AccessDenied or NoData.
+    ``detail=False``: without the lists of complaints, significant events and comments (a preview on screen)."""
     plist = calc.practices(engine, viewer, config)
     if practice_code is not None:
         practice_code = practice_code.strip().upper()
@@ -134,7 +135,7 @@ def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practic
         fft_monthly=pd.DataFrame(), training_courses=pd.DataFrame(), targets=config.targets(),
         suppression_min=config.thresholds.suppression_min, spc_run_length=config.thresholds.spc_run_length,
         fft_federation=_in_period(fft.series, start, end)[["period_start", "value"]].copy()
-        if practice_code and fft is not None else None,
+        if practice_code and fft is not None else None, detail=detail,
     )
 
     evidence = {code: measures.evidence(engine, config, viewer, pack, filters, results[code], fed_results[code])

@@ -228,6 +228,9 @@ class InspectionPack:
     suppression_min: int | None = None  # config.thresholds.suppression_min: FFT months with fewer are not shown
     spc_run_length: int | None = None  # config.thresholds.spc_run_length: points in a shift or a trend
     charts: dict[str, bytes] = field(default_factory=dict)
+    # False for the page's preview: the lists of complaints, events and comments (each redacted, an ICB's worth)
+    # are left out, as the preview never shows them; every file is built with them
+    detail: bool = True
 
     @property
     def is_federation(self) -> bool:

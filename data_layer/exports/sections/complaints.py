@@ -86,6 +86,8 @@ def complaints(engine: Engine, config: FederationConfig, viewer: Viewer, pack: I
     st.tables.append(Table("complaints_by_outcome", "Complaints by outcome",
                            outcomes(engine, pack.practice_codes, pack.period_start, pack.period_last_day),
                            pdf_widths=(120, 60)))
+    if not pack.detail:  # a preview: the list is read (and redacted) only for a file
+        return st
     details = fb.complaint_details(engine, config, viewer, filters)
     allowed = viewer.person_level_practices(pack.practice_codes)
     frame = pd.DataFrame({
@@ -128,7 +130,7 @@ def significant_events(engine: Engine, viewer: Viewer, pack: InspectionPack, fil
         per_practice.append({"Practice": names.get(code, code), "Code": code, "Events": s["count"],
                              "With learning recorded": s["with_learning"]})
         cats.append(s["by_category"])
-        if viewer.may_see_people(code):
+        if pack.detail and viewer.may_see_people(code):
             d = views.significant_events_list(engine, viewer, one, code)
             details.append(d.assign(Practice=names.get(code, code)))
     events = sum(r["Events"] for r in per_practice)

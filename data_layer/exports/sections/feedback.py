@@ -86,7 +86,8 @@ def patient_feedback(engine: Engine, config: FederationConfig, viewer: Viewer, p
                 note=f"Federation: {calc.format_value(pooled, '%')} positive. Compared: the practice's 95% interval "
                      "wholly above or below the federation's figure.",
                 pdf_widths=(42, 16, 18, 16, 16, 16, 22, 18, 16)))
-    st.tables.append(comment_sample(engine, config, viewer, pack, filters, responses, clean))
+    if pack.detail:  # a preview leaves the comments (read and redacted for a file) out
+        st.tables.append(comment_sample(engine, config, viewer, pack, filters, responses, clean))
     return st
 
 

@@ -23,8 +23,11 @@ def evidence(engine: Engine, config: FederationConfig, viewer: Viewer, pack: Ins
     # the funnel compares the measure's latest judging period (one month, or three for rare events)
     month = calc.Filters(practice_codes=filters.practice_codes, period_end=res.latest_period or filters.period_end,
                          months=1)
-    funnel, pooled, when = views.indicator_funnel(engine, config, viewer, month, ind.code,
-                                                  period=res.latest_period, span_months=res.period_months)
+    if pack.detail or pack.practice_code:  # a federation's preview says nothing of funnels: none are read for it
+        funnel, pooled, when = views.indicator_funnel(engine, config, viewer, month, ind.code,
+                                                      period=res.latest_period, span_months=res.period_months)
+    else:
+        funnel, pooled, when = pd.DataFrame(columns=views.FUNNEL_COLUMNS), None, None
     position, text = "", ""
     if pack.practice_code:
         mine = funnel[funnel["practice_code"] == pack.practice_code]
