@@ -11,7 +11,7 @@ Databases are set up once and reused, as pypi/warehouse's suite does, so the sui
   connections it opens itself (imports take advisory locks, the concurrency tests use two connections, the browser
   tests run the app in another process), so the database is emptied instead, which isolates tests the same way;
 * the demo federation is built **once per test run** (the first worker to need it builds it under a file lock, the
-  others wait and share it) and must only be read.
+  others wait and share it) and must only be read; ``demo_copy(backend)`` gives a test a copy of it to change.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def pytest_sessionfinish(session, exitstatus):
     """The controller drops the run's shared demo database once every worker has finished with it."""
     if hasattr(session.config, "workerinput") or not PG_URL:
         return
-    _drop_pg([f"fedtest_demo_{os.environ.get(RUN_ENV, '')}"])
+    run = os.environ.get(RUN_ENV, "")
+    _drop_pg([f"fedtest_demo_{run}", f"fedtest_demotpl_{run}"])
 
 
 def _pg_admin():
@@ -119,6 +121,25 @@ class FreshDatabases:
         admin, _ = _pg_admin()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        admin.dispose()
+        self.created.append(name)
+        return _pg_url(name)
+
+    def copy_of(self, backend: str, source: str) -> str:
+        """A new database copied from ``source`` (a SQLite file others may be reading; a PostgreSQL template)."""
+        if backend == "sqlite":
+            path = self.tmp.mktemp("db") / "federation.db"
+            src, dst = sqlite3.connect(source), sqlite3.connect(path)
+            try:
+                src.backup(dst)  # a consistent snapshot, WAL and all, while other workers read the source
+            finally:
+                src.close()
+                dst.close()
+            return f"sqlite:///{path}"
+        name = f"fedtest_{uuid.uuid4().hex[:12]}"
+        admin, _ = _pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
         admin.dispose()
         self.created.append(name)
         return _pg_url(name)
@@ -229,13 +250,16 @@ def _file_lock(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _shared_demo_url(backend: str, fresh: FreshDatabases, config, base: Path) -> str:
-    """The run's demo database for ``backend``: built by the first worker that asks, under a lock the others wait on."""
+def _shared_demo(backend: str, fresh: FreshDatabases, config, base: Path) -> tuple[str, str]:
+    """The run's demo database for ``backend`` and the source its copies are made from (the SQLite file; on PostgreSQL
+    a pristine template nobody connects to, as ``CREATE DATABASE … TEMPLATE`` needs): built by the first worker that
+    asks, under a lock the others wait on."""
     run = os.environ.get(RUN_ENV, "solo")
     done = base / f"demo_{backend}.url"
     with _file_lock(base / f"demo_{backend}.lock"):
         if done.exists():
-            return done.read_text()
+            url, source = done.read_text().split("\n")
+            return url, source
         from data_layer import demo
 
         if backend == "sqlite":
@@ -252,18 +276,40 @@ def _shared_demo_url(backend: str, fresh: FreshDatabases, config, base: Path) ->
             url = _pg_url(name)
         demo.build(get_engine(url), config)
         _forget_connections()
-        done.write_text(url)
-        return url
+        if backend == "sqlite":
+            source = str(path)
+        else:
+            source = f"fedtest_demotpl_{run}"
+            admin, _ = _pg_admin()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{source}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{source}" TEMPLATE "{name}"'))
+            admin.dispose()
+        done.write_text(f"{url}\n{source}")
+        return url, source
+
+
+def _shared_base(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one folder for every worker
 
 
 @pytest.fixture
 def demo_url(fresh_databases, backend, config, tmp_path_factory):
     """URL of a database holding the demo federation (built once per run and shared; read it, never change it)."""
     if backend not in _demo_urls:
-        base = tmp_path_factory.getbasetemp()
-        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one folder for every worker
-        _demo_urls[backend] = _shared_demo_url(backend, fresh_databases, config, shared)
+        _demo_urls[backend] = _shared_demo(backend, fresh_databases, config, _shared_base(tmp_path_factory))[0]
     return _demo_urls[backend]
+
+
+@pytest.fixture
+def demo_copy(fresh_databases, config, tmp_path_factory):
+    """``demo_copy(backend)``: a new database holding the demo federation, for a test to change as it likes. A copy
+    of the run's demo (a second or two) instead of building it again (most of a minute, per module and backend)."""
+    def make(backend: str) -> str:
+        _, source = _shared_demo(backend, fresh_databases, config, _shared_base(tmp_path_factory))
+        return fresh_databases.copy_of(backend, source)
+    return make
 
 
 @pytest.fixture

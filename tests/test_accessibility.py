@@ -33,12 +33,8 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(fresh_databases, config):
-    from data_layer import demo
-    from data_layer.db import get_engine
-
-    url = fresh_databases.url("sqlite")
-    demo.build(get_engine(url), config)
+def server(demo_copy):
+    url = demo_copy("sqlite")
     with streamlit_server(url) as base:
         yield base
 

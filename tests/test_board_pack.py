@@ -38,13 +38,9 @@ _own: dict[str, str] = {}
 
 
 @pytest.fixture
-def own_url(fresh_databases, backend, config):
+def own_url(demo_copy, backend):
     if backend not in _own:
-        from data_layer import demo
-
-        url = fresh_databases.url(backend)
-        demo.build(get_engine(url), config)
-        _own[backend] = url
+        _own[backend] = demo_copy(backend)
     return _own[backend]
 
 

@@ -16,7 +16,6 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from data_layer import demo
 from data_layer import models as m
 from data_layer.db import get_engine
 from tests.e2e_util import assert_no_exception, browser, needs_chromium, streamlit_server, wait_idle
@@ -29,12 +28,10 @@ _built: dict[str, str] = {}
 
 
 @pytest.fixture
-def own_demo(fresh_databases, backend, config):
-    """A demo federation this test may write to, built once per backend."""
+def own_demo(demo_copy, backend):
+    """A demo federation this test may write to, copied once per backend."""
     if backend not in _built:
-        url = fresh_databases.url(backend)
-        demo.build(get_engine(url), config)
-        _built[backend] = url
+        _built[backend] = demo_copy(backend)
     return _built[backend]
 
 

@@ -41,14 +41,11 @@ _planted: dict[str, str] = {}
 
 
 @pytest.fixture
-def planted_url(fresh_databases, backend, config):
+def planted_url(demo_copy, backend, config):
     """A demo federation of this module's own (per backend), with the things these tests plant in it."""
     if backend not in _planted:
-        from data_layer import demo
-
-        url = fresh_databases.url(backend)
+        url = demo_copy(backend)
         engine = get_engine(url)
-        demo.build(engine, config)
         latest = calc.latest_period(engine)
         last_day = (pd.Timestamp(latest) + pd.offsets.MonthEnd(0)).date()
         with engine.begin() as conn:

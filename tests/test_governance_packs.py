@@ -34,13 +34,9 @@ _own: dict[str, str] = {}
 
 
 @pytest.fixture
-def own(fresh_databases, backend, config):
+def own(demo_copy, backend):
     if backend not in _own:
-        from data_layer import demo
-
-        url = fresh_databases.url(backend)
-        demo.build(get_engine(url), config)
-        _own[backend] = url
+        _own[backend] = demo_copy(backend)
     return get_engine(_own[backend])
 
 

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import delete, select
 
-from data_layer import demo
 from data_layer import engine as calc
 from data_layer import models as m
 from data_layer.db import get_engine
@@ -29,13 +28,12 @@ _built: dict[str, str] = {}
 
 
 @pytest.fixture
-def gov_demo(fresh_databases, backend, config, monkeypatch):
+def gov_demo(demo_copy, backend, config, monkeypatch):
     """A demo federation these tests may write to (built once per backend), in which one practice is late with
     its FFT; the app points at it."""
     if backend not in _built:
-        url = fresh_databases.url(backend)
+        url = demo_copy(backend)
         engine = get_engine(url)
-        demo.build(engine, config)
         last = calc.latest_period(engine)
         cut = date(last.year, last.month, 1) - timedelta(days=62)
         with engine.begin() as conn:

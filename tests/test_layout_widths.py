@@ -29,15 +29,11 @@ STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
 
 
 @pytest.fixture(scope="module")
-def server(fresh_databases, config):
+def server(demo_copy):
     if os.environ.get("LAYOUT_BASE_URL"):
         yield os.environ["LAYOUT_BASE_URL"].rstrip("/")
         return
-    from data_layer import demo
-    from data_layer.db import get_engine
-
-    url = fresh_databases.url("sqlite")  # the layout is the same on both backends: one server, on SQLite
-    demo.build(get_engine(url), config)
+    url = demo_copy("sqlite")  # the layout is the same on both backends: one server, on SQLite
     with streamlit_server(url) as base:
         yield base
 

@@ -11,7 +11,6 @@ import streamlit as st
 from sqlalchemy import insert, select
 from streamlit.testing.v1 import AppTest
 
-from data_layer import demo
 from data_layer import engine as calc
 from data_layer import models as m
 from data_layer.db import get_engine
@@ -192,11 +191,11 @@ def test_every_indicator_in_the_catalogue_draws_on_the_quality_page(app_env, mon
 # Privacy: a practice lead never receives another practice's people
 # ----------------------------------------------------------------------------------------------------------------
 @pytest.fixture
-def marked_demo(empty_url, config, monkeypatch):
+def marked_demo(demo_copy, backend, monkeypatch):
     """A fresh demo federation with a marker member of staff (never trained) and a marker complaint at Kingfisher
     (Z90001, the lead's own) and at Harbour View (Z90003, not theirs)."""
-    engine = get_engine(empty_url)
-    demo.build(engine, config)
+    url = demo_copy(backend)
+    engine = get_engine(url)
     received = calc.latest_period(engine).replace(day=5)  # inside the 12 months the profile shows
     with engine.begin() as conn:
         ids = dict(conn.execute(select(m.Practice.code, m.Practice.id)).all())
@@ -207,9 +206,9 @@ def marked_demo(empty_url, config, monkeypatch):
             conn.execute(insert(m.Complaint).values(practice_id=ids[code], reference=f"MARKREF-{code}",
                                                     received_on=received, category="Clinical care",
                                                     summary=f"Marker complaint text {code}"))
-    monkeypatch.setenv("DATABASE_URL", empty_url)
+    monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(ROOT)
-    return empty_url
+    return url
 
 
 def test_a_practice_lead_sees_their_own_people_and_nobody_elses(marked_demo, monkeypatch):

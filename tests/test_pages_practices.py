@@ -133,13 +133,12 @@ _marked: dict[str, str] = {}
 
 
 @pytest.fixture
-def marked_url(fresh_databases, backend, config, monkeypatch):
+def marked_url(demo_copy, backend, config, monkeypatch):
     """A fresh demo federation with unique people, comments and complaints planted in Z90001 (the lead's own
     practice) and Z90002 (someone else's)."""
     if backend not in _marked:
-        url = fresh_databases.url(backend)
+        url = demo_copy(backend)
         engine = get_engine(url)
-        demo.build(engine, config)
         last = demo.default_end_month()
         day = (pd.Timestamp(last) + pd.offsets.MonthEnd(0)).date()
         with engine.begin() as conn:

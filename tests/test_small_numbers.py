@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from data_layer import demo
 from data_layer import engine as calc
 from data_layer import models as m
 from data_layer.db import get_engine
@@ -36,16 +35,15 @@ _built: dict[str, str] = {}
 
 
 @pytest.fixture
-def tiny(fresh_databases, backend, config, monkeypatch):
+def tiny(demo_copy, backend, config, monkeypatch):
     """The demo plus the tiny practice, built once per backend for this module (the tests only read it)."""
     if backend in _built:
         monkeypatch.setenv("DATABASE_URL", _built[backend])
         monkeypatch.chdir(ROOT)
         engine = get_engine(_built[backend])
         return engine, calc.latest_period(engine)
-    empty_url = fresh_databases.url(backend)
-    engine = get_engine(empty_url)  # fresh_databases.url() upgraded it already
-    demo.build(engine, config)
+    empty_url = demo_copy(backend)
+    engine = get_engine(empty_url)
     month = calc.latest_period(engine)
     with engine.begin() as conn:
         pid = conn.execute(insert(m.Practice).values(code=TINY, name="Tiny Test Surgery", pcn="Estuary PCN",
