@@ -302,7 +302,7 @@ def demo_url(fresh_databases, backend, config, tmp_path_factory):
     return _demo_urls[backend]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # session-wide, so module-scoped fixtures (a browser's server) can use it too
 def demo_copy(fresh_databases, config, tmp_path_factory):
     """``demo_copy(backend)``: a new database holding the demo federation, for a test to change as it likes. A copy
     of the run's demo (a second or two) instead of building it again (most of a minute, per module and backend)."""

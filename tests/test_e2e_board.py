@@ -25,7 +25,7 @@ def open_nav(page, title: str) -> None:
 
 
 def download(page, button: str) -> str:
-    with page.expect_download(timeout=30_000) as info:
+    with page.expect_download(timeout=90_000) as info:  # built on click: slow on a loaded two-core machine
         page.get_by_role("button", name=button).first.click()
     raw = open(info.value.path(), "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")  # a byte-order mark, so Excel reads the symbols and accents

@@ -53,7 +53,9 @@ def test_every_stored_icon_is_what_the_chart_of_the_same_series_says(demo_engine
 def test_a_rebuilt_store_holds_the_same_figures(demo_engine, config, empty_engine):
     """Refreshing twice gives identical figures (the store is a function of the raw data)."""
     ev = store.evaluations(demo_engine, "federation", None, calc.latest_period(demo_engine))
-    assert len(ev) == len(calc.kpi_results(demo_engine, config, BOARD, calc.Filters()))
+    assert set(ev["indicator_code"]) == set(config.indicator_codes)  # every catalogue measure has a judgement
+    assert len(ev) == len(config.indicator_codes)
+    assert set(calc.kpi_results(demo_engine, config, BOARD, calc.Filters())) <= set(ev["indicator_code"])
     assert set(ev["judgement"]) <= {"judged", "too_few", "not_received", "no_data", "suppressed"}
 
 

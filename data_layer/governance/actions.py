@@ -282,6 +282,9 @@ def _frame(rows, today: date, soon_days: int = DUE_SOON_DAYS) -> pd.DataFrame:
         d["due_soon"] = d["status"] not in CLOSED and today <= d["due_on"] <= today + timedelta(days=soon_days)
         records.append(d)
     df = pd.DataFrame(records, columns=COLUMNS)
+    for c in df.columns:  # pandas 3 reads None in a text column as NaN: an action on no practice keeps None
+        if pd.api.types.is_string_dtype(df[c]):
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
     df["overdue"] = df["overdue"].astype(bool)
     df["due_soon"] = df["due_soon"].astype(bool)
     return df
