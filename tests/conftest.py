@@ -116,14 +116,7 @@ class FreshDatabases:
             return f"sqlite:///{path}"
         if not schema:
             return _pg_url(self._new_name())
-        template = self._template("postgresql")
-        name = f"fedtest_{uuid.uuid4().hex[:12]}"
-        admin, _ = _pg_admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        admin.dispose()
-        self.created.append(name)
-        return _pg_url(name)
+        return self.copy_of("postgresql", self._template("postgresql"))
 
     def copy_of(self, backend: str, source: str) -> str:
         """A new database copied from ``source`` (a SQLite file others may be reading; a PostgreSQL template)."""
