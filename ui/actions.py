@@ -234,7 +234,7 @@ def action_list(viewer: Viewer, filters: Filters) -> pd.DataFrame:
     statuses = c1.multiselect("Status", list(act.STATUSES), default=["open", "in_progress"],
                               format_func=act.STATUS_LABELS.get, key="actions_status")
     everyone = act.list_actions(state.database(), viewer)
-    practice_options = [None, *sorted(set(everyone["practice_code"].dropna()) - {""})]  # NaN: no one practice
+    practice_options = [None, *sorted({c for c in everyone["practice_code"] if c})]
     wanted = (st.query_params.get("action_practice") or "").upper() or None
     if "actions_practice" not in st.session_state and wanted in practice_options:
         st.session_state["actions_practice"] = wanted
