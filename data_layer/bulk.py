@@ -5,6 +5,7 @@ PostgreSQL gets COPY (about a million rows a second); SQLite gets one executeman
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import date, datetime, timezone
 from typing import Iterable, Sequence
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, insert
 
+from .comment_search import sqlite_indexed_after
 from .models import ImportBatch
 
 
@@ -77,8 +79,9 @@ def insert_frame(conn: Connection, table: Table, df: pd.DataFrame, chunk_rows: i
         sql = f'INSERT INTO "{table.name}" ({col_sql}) VALUES ({", ".join("?" for _ in columns)})'
         cur = raw.cursor()
         try:
-            for start in range(0, len(df), chunk_rows):
-                cur.executemany(sql, frame_records(df.iloc[start : start + chunk_rows], columns))
+            with sqlite_indexed_after(raw, table.name) if len(df) >= 1_000 else contextlib.nullcontext():
+                for start in range(0, len(df), chunk_rows):
+                    cur.executemany(sql, frame_records(df.iloc[start : start + chunk_rows], columns))
         finally:
             cur.close()
     return len(df)

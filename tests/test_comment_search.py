@@ -144,3 +144,36 @@ def test_the_feedback_page_search_shows_names_after_titles_redacted(app_env):
     from data_layer.demo_words import DOCTOR_SURNAMES
 
     assert not any(f"Dr {name}" in comments for name in DOCTOR_SURNAMES)
+
+
+def test_a_big_import_is_indexed_once_at_the_end_and_the_index_stays_whole(empty_engine, config, tmp_path):
+    """SQLite indexes a big import's comments in one step after the rows go in (the insert trigger is set aside in
+    the import's transaction): every imported comment is found, a response added later is still indexed as it is
+    inserted, and FTS5's own integrity check passes. On PostgreSQL the GIN index does the same work row by row."""
+    import pandas as pd
+
+    from data_layer.imports import run_import
+
+    with empty_engine.begin() as conn:
+        conn.execute(insert(m.Practice).values(code="Z1", name="Alpha Surgery", list_size=5000, active=True,
+                                               pcn="Test PCN"))
+    n = 1_500
+    pd.DataFrame({"practice_code": "Z1", "response_id": [f"big-{i}" for i in range(n)],
+                  "response_date": [f"{1 + i % 28:02d}/03/2026" for i in range(n)], "rating": "Very good",
+                  "comment": [f"Appointment {i} was prompt" if i % 3 else "" for i in range(n)],
+                  "mode": "SMS"}).to_csv(tmp_path / "fft.csv", index=False)
+    result = run_import(empty_engine, config, ADMIN, tmp_path / "fft.csv")
+    assert result.new == n and not result.errors
+    assert sorted(found(empty_engine, config, ADMIN, "prompt", limit=5_000)) == sorted(
+        f"Appointment {i} was prompt" for i in range(n) if i % 3)
+    assert found(empty_engine, config, ADMIN, "appointment 1499") == ["Appointment 1499 was prompt"]
+    with empty_engine.begin() as conn:
+        conn.execute(insert(m.FFTResponse).values(practice_id=1, response_key="later", response_date=date(2026, 3, 30),
+                                                  scale="current", rating=1, comment="Physiotherapist later",
+                                                  mode="SMS"))
+    assert found(empty_engine, config, ADMIN, "physiotherapist") == ["Physiotherapist later"]
+    if empty_engine.dialect.name == "sqlite":
+        with empty_engine.begin() as conn:
+            triggers = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+            assert f"{FTS_TABLE}_insert" in triggers
+            conn.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('integrity-check')"))

@@ -8,6 +8,7 @@ New rows go in with COPY on PostgreSQL and one ``executemany`` of plain tuples o
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table, bindparam, select, update
 
 from ..bulk import frame_records
+from ..comment_search import sqlite_indexed_after
 
 NULL_STR = "\x00null"
 NULL_NUM = -1.2345e300
@@ -280,10 +282,11 @@ def insert_rows(conn: Connection, target: Target, frame: pd.DataFrame, chunk_row
         return
     raw = conn.connection.driver_connection  # sqlite3 connection, same transaction
     sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
-    for start in range(0, len(frame), chunk_rows):
-        part = frame.iloc[start : start + chunk_rows]
-        rows = list(zip(*[_pylist(part[c], kinds[c]) for c in columns]))
-        raw.executemany(sql, rows)
+    with sqlite_indexed_after(raw, table.name) if len(frame) >= 1_000 else contextlib.nullcontext():
+        for start in range(0, len(frame), chunk_rows):
+            part = frame.iloc[start : start + chunk_rows]
+            rows = list(zip(*[_pylist(part[c], kinds[c]) for c in columns]))
+            raw.executemany(sql, rows)
 
 
 def update_rows(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
