@@ -106,21 +106,61 @@ def indicator_funnel(engine: Engine, config: FederationConfig, viewer: Viewer, f
     same months, and a practice the store hides stays hidden (its row says why, and no count of it is shown).
     Returns (rows, pooled value in the measure's unit, last month).
     """
-    ind = config.indicator(code)
+    return indicator_funnels(engine, config, viewer, filters, {code: (period, span_months)})[code]
+
+
+def indicator_funnels(engine: Engine, config: FederationConfig, viewer: Viewer, filters: calc.Filters,
+                      wanted: dict[str, tuple[date | None, int]]
+                      ) -> dict[str, tuple[pd.DataFrame, float | None, date | None]]:
+    """:func:`indicator_funnel` of several measures at once, ``wanted`` = {code: (period, span_months)}: the
+    practices, the practices' figures and the pooled figures read once for all of them (a pack's seventy funnels
+    were 280 small reads), each funnel then worked out exactly as alone."""
+    none = (pd.DataFrame(columns=FUNNEL_COLUMNS), None, None)
+    if not wanted:
+        return {}
     scope = calc.resolve_practices(engine, viewer, calc.Filters(pcn=filters.pcn))
+    default_end = calc.as_at(engine, filters) if any(p is None for p, _ in wanted.values()) else None
+    ranges = {}
+    for code, (period, span) in wanted.items():
+        end = period or default_end
+        if end is None:
+            continue
+        # without a period, the latest month with figures up to the end chosen (within two years) is the funnel's;
+        # a period given (a pack's measure, at its latest period) needs its own months only
+        lookback = 0 if period else 24
+        ranges[code] = ((pd.Timestamp(end) - pd.DateOffset(months=max(span, 1) - 1 + lookback)).date(), end)
+    if not scope or not ranges:
+        return {code: none for code in wanted}
     plist = calc.practices(engine, viewer, config)
     names = dict(zip(plist["code"], plist["display_name"]))
-    end = period or calc.as_at(engine, filters)
-    if not scope or end is None:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
-    # without a period, the latest month with figures up to the end chosen (within two years) is the funnel's; a
-    # period given (a pack's measure, at its latest period) needs its own months only: 1/25th of the rows to read
-    lookback = 0 if period else 24
-    start = (pd.Timestamp(end) - pd.DateOffset(months=max(span_months, 1) - 1 + lookback)).date()
-    data = calc.indicator_by_practice(engine, [code], scope, start, end)
+    parent = ("pcn", filters.pcn) if filters.pcn else ("federation", "ALL")
+    data_by, pooled_by = {}, {}
+    by_range: dict[tuple, list[str]] = {}
+    for code, months in ranges.items():  # measures of the same months in one read (most share the latest month)
+        by_range.setdefault(months, []).append(code)
+    for (first, last), codes in by_range.items():
+        data = calc.indicator_by_practice(engine, codes, scope, first, last)
+        pooled = store.values(engine, parent[0], [parent[1]], codes, first, last)
+        data_by.update(dict(tuple(data.groupby("indicator_code", sort=False))))
+        pooled_by.update(dict(tuple(pooled.groupby("indicator_code", sort=False))))
+    out = {}
+    for code in wanted:
+        if code not in ranges or code not in data_by:
+            out[code] = none
+            continue
+        start, end = (pd.Timestamp(x) for x in ranges[code])
+        mine = data_by[code]
+        mine = mine[(mine["period_start"] >= start) & (mine["period_start"] <= end)]
+        out[code] = _funnel(config.indicator(code), mine, pooled_by.get(code), names, filters, wanted[code][1])
+    return out
+
+
+def _funnel(ind, data: pd.DataFrame, pooled_rows: pd.DataFrame | None, names: dict, filters: calc.Filters,
+            span_months: int) -> tuple[pd.DataFrame, float | None, date | None]:
+    none = (pd.DataFrame(columns=FUNNEL_COLUMNS), None, None)
     data = data[(data["denominator"] > 0) | data["suppressed"]]
-    if data.empty:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
+    if data.empty or pooled_rows is None:
+        return none
     when = data["period_start"].max()
     first = when - pd.DateOffset(months=max(span_months, 1) - 1)
     span = data[(data["period_start"] >= first) & (data["period_start"] <= when)]
@@ -130,11 +170,10 @@ def indicator_funnel(engine: Engine, config: FederationConfig, viewer: Viewer, f
     d["suppressed"] = d["practice_code"].map(hidden).fillna(False).astype(bool)
     d.loc[d["suppressed"], ["numerator", "denominator"]] = np.nan
     d["period_start"] = when
-    parent = ("pcn", filters.pcn) if filters.pcn else ("federation", "ALL")
-    pooled_rows = store.values(engine, parent[0], [parent[1]], [code], first.date(), when.date())
+    pooled_rows = pooled_rows[(pooled_rows["period_start"] >= first) & (pooled_rows["period_start"] <= when)]
     pooled_rows = pooled_rows[pooled_rows["denominator"] > 0]
     if pooled_rows.empty:
-        return pd.DataFrame(columns=FUNNEL_COLUMNS), None, None
+        return none
     pooled_p = float(pooled_rows["numerator"].sum() / pooled_rows["denominator"].sum())
     scale = ind.multiplier
     lo95, hi95 = wilson_interval(d["numerator"].to_numpy(), d["denominator"].to_numpy(), 0.95)

@@ -19,7 +19,7 @@ from .analytics import RAG_SYMBOLS
 from .config import FederationConfig
 # The funnel, special-cause runs, rebased limits and import batches live in funnels; a practice's complaints and
 # significant events in practice_logs (issue 10: no file over ~500 lines). Re-exported: ``views.<name>`` still works.
-from .funnels import FUNNEL_COLUMNS, indicator_funnel, last_batches, rebased, special_cause_runs
+from .funnels import FUNNEL_COLUMNS, indicator_funnel, indicator_funnels, last_batches, rebased, special_cause_runs
 from .measures import store
 from .policy import status
 from .practice_logs import (
@@ -372,7 +372,8 @@ def aim_summary(config: FederationConfig, aim_id: str, results: dict[str, calc.K
 
 __all__ = [
     "AccessDenied", "COMPARISON_SYMBOLS", "COMPARISON_WORDS", "kpi_codes", "practice_results",
-    "practice_matrix", "cell_text", "attention_items", "aim_summary", "special_cause_runs", "rebased", "indicator_funnel", "last_batches",
+    "practice_matrix", "cell_text", "attention_items", "aim_summary", "special_cause_runs", "rebased",
+    "indicator_funnel", "indicator_funnels", "last_batches",
     "FUNNEL_COLUMNS", "practice_complaints", "significant_events_summary", "complaints_list",
     "significant_events_list",
 ]

@@ -138,8 +138,9 @@ def build_pack(engine: Engine, config: FederationConfig, viewer: Viewer, practic
         if practice_code and fft is not None else None, detail=detail,
     )
 
-    evidence = {code: measures.evidence(engine, config, viewer, pack, filters, results[code], fed_results[code])
-                for code in all_codes}
+    funnels = measures.funnels(engine, config, viewer, pack, filters, {code: results[code] for code in all_codes})
+    evidence = {code: measures.evidence(engine, config, viewer, pack, filters, results[code], fed_results[code],
+                                        funnels.get(code)) for code in all_codes}
     extras = {
         ("Safe", "Safe and effective staffing"): training.staffing(config, pack, snap),
         ("Safe", "Safeguarding"): training.safeguarding(config, pack, snap),

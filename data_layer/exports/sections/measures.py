@@ -17,17 +17,21 @@ from ..pack_model import (CQC_COLUMNS, FUNNEL_SHORT, FUNNEL_WORDS, IndicatorEvid
                           KeyQuestion, Statement, Table, assurance_of, day_words, status_words, variation_of)
 
 
+def funnels(engine: Engine, config: FederationConfig, viewer: Viewer, pack: InspectionPack, filters: calc.Filters,
+            results: dict[str, calc.KPIResult]) -> dict[str, tuple]:
+    """Each measure's funnel over its latest judging period (one month, or three for rare events), read together.
+    A federation's preview says nothing of funnels: none are read for it."""
+    if not (pack.detail or pack.practice_code):
+        return {}
+    month = calc.Filters(practice_codes=filters.practice_codes, period_end=filters.period_end, months=1)
+    return views.indicator_funnels(engine, config, viewer, month,
+                                   {code: (r.latest_period, r.period_months) for code, r in results.items()})
+
+
 def evidence(engine: Engine, config: FederationConfig, viewer: Viewer, pack: InspectionPack, filters: calc.Filters,
-             res: calc.KPIResult, fed: calc.KPIResult) -> IndicatorEvidence:
+             res: calc.KPIResult, fed: calc.KPIResult, funnel_of: tuple | None = None) -> IndicatorEvidence:
     ind = res.indicator
-    # the funnel compares the measure's latest judging period (one month, or three for rare events)
-    month = calc.Filters(practice_codes=filters.practice_codes, period_end=res.latest_period or filters.period_end,
-                         months=1)
-    if pack.detail or pack.practice_code:  # a federation's preview says nothing of funnels: none are read for it
-        funnel, pooled, when = views.indicator_funnel(engine, config, viewer, month, ind.code,
-                                                      period=res.latest_period, span_months=res.period_months)
-    else:
-        funnel, pooled, when = pd.DataFrame(columns=views.FUNNEL_COLUMNS), None, None
+    funnel, pooled, when = funnel_of or (pd.DataFrame(columns=views.FUNNEL_COLUMNS), None, None)
     position, text = "", ""
     if pack.practice_code:
         mine = funnel[funnel["practice_code"] == pack.practice_code]
