@@ -347,6 +347,7 @@ def _no_charts(monkeypatch):
     monkeypatch.setattr(charts, "render_all", lambda pack: pack.charts)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the files, once: the packs above read the store on both backends
 def test_every_measure_of_every_practice_pack_is_the_stores_figure_in_xlsx_csv_and_pdf(planted, config,
                                                                                        monkeypatch):
     _no_charts(monkeypatch)

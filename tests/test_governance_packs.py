@@ -160,7 +160,14 @@ def _evidence(pack, code=CODE):
     return next(ev for ev in pack.evidence() if ev.code == code)
 
 
-def test_a_note_is_on_every_chart_of_its_series_in_the_inspection_pack(own, config):
+def _pdf_without_pictures(monkeypatch):
+    """The PDF's words without drawing its seventy charts (the notes are words beside a chart; the charts that
+    carry a note's marker are drawn and compared on their own in each test)."""
+    monkeypatch.setattr(charts, "render_all", lambda pack: pack.charts)
+
+
+def test_a_note_is_on_every_chart_of_its_series_in_the_inspection_pack(own, config, monkeypatch):
+    _pdf_without_pictures(monkeypatch)
     month = pd.Timestamp(store.latest_month(own)) - pd.DateOffset(months=4)
     everyone = notes.add_note(own, BOARD, config, indicator_code=CODE, month=month.date(),
                               text="Pack test: new recall letters")
@@ -204,7 +211,8 @@ def _variation(board_pack, code=CODE) -> str:
     return card.loc[card["Code"] == code, "Variation"].iloc[0]
 
 
-def test_a_rebase_note_restarts_the_limits_of_the_pdf_chart_and_its_data(own, config):
+def test_a_rebase_note_restarts_the_limits_of_the_pdf_chart_and_its_data(own, config, monkeypatch):
+    _pdf_without_pictures(monkeypatch)
     # the demo's HbA1c rose a year and a half before its last month: limits restarted there judge the new level
     month = (pd.Timestamp(store.latest_month(own)) - pd.DateOffset(months=16)).date()
     before = exports.build_pack(own, config, BOARD, None)
