@@ -199,10 +199,11 @@ else:
                         config={"displayModeBar": False})
     with st.container(key="narrow_matrix"):  # a phone: a table whose measure column stays while practices scroll
         st.html(matrix_table.matrix_html(views.matrix_page(grid, page)))
-    wide = grid.pivot_table(index="measure", columns="practice", values="text", aggfunc="first", sort=False)
-    wide = wide.reindex(index=list(dict.fromkeys(grid["measure"])), columns=list(dict.fromkeys(grid["practice"])))
-    views.data_behind(wide.reset_index().rename(columns={"measure": "Measure"}), "practices_by_measure.csv",
-                      "matrix")
+    # the table shows the practices the heatmap shows; the CSV has every practice
+    views.data_behind(views.matrix_wide(views.matrix_page(grid, page)), "practices_by_measure.csv", "matrix",
+                      download=views.matrix_wide(grid) if len(pages) > 1 else None,
+                      note=f"{pages[page]} here, as in the heatmap; the CSV has all of them." if len(pages) > 1
+                      else "")
 
     st.markdown("**Open a practice profile**")
     linkable = practices[practices["code"].isin(grid["practice_code"])]

@@ -92,3 +92,12 @@ def test_the_training_matrix_of_two_hundred_practices_sends_each_cells_figures_o
     assert heat.text[0][0].endswith("% ✔<br>2/3") and "In date: %{text}" in heat.hovertemplate
     assert np.asarray(heat.customdata).shape[-1] == 2 and "lapsed" in heat.hovertemplate
     assert len(fig.to_json()) < 220_000  # 4,600 cells (was 290 kB with the words and figures again in every cell)
+
+
+def test_the_table_behind_the_matrix_shows_the_heatmaps_practices_and_its_csv_has_them_all():
+    grid = _grid()
+    shown, whole = views.matrix_wide(views.matrix_page(grid, 1)), views.matrix_wide(grid)
+    assert list(shown.columns[:2]) == ["Measure", "Federation"] and len(shown.columns) == 1 + 1 + 25
+    assert "Z90026 Surgery of the Long Name" in shown.columns and "Z90001 Surgery of the Long Name" not in shown.columns
+    assert len(whole.columns) == 1 + 1 + 200 and len(whole) == len(shown) == len(MEASURES)
+    assert shown.loc[0, "Federation"] == whole.loc[0, "Federation"] == "70.0% ✔"

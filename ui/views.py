@@ -237,14 +237,27 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def data_behind(df: pd.DataFrame, file_name: str, key: str, label: str = "Data behind this chart",
-                column_config: dict | None = None, expanded: bool = False) -> None:
-    """The table behind a chart, and a CSV download of exactly that table."""
+                column_config: dict | None = None, expanded: bool = False, download: pd.DataFrame | None = None,
+                note: str = "") -> None:
+    """The table behind a chart, and a CSV download of exactly that table (or of ``download``, the whole of what a
+    chart shows part of at a time, ``note`` saying so)."""
+    whole = df if download is None else download
     with st.expander(label, expanded=expanded, icon=":material/table:"):
+        if note:
+            st.caption(note)
         if df.empty:
             st.caption("No rows for the chosen practices and period.")
         else:
             st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
                          height=min(36 * (len(df) + 1) + 2, 520))
         # built when clicked, not on every run of the page (a callable: Streamlit runs it on the click)
-        st.download_button("Download as CSV", lambda: csv_bytes(df), file_name=file_name, mime="text/csv",
+        st.download_button("Download as CSV", lambda: csv_bytes(whole), file_name=file_name, mime="text/csv",
                            icon=":material/download:", key=f"dl_{key}")
+
+
+def matrix_wide(grid: pd.DataFrame) -> pd.DataFrame:
+    """The practice × measure grid as a table: a row per measure, a column per practice (the pooled one first),
+    each cell the words the heatmap's cell shows."""
+    wide = grid.pivot_table(index="measure", columns="practice", values="text", aggfunc="first", sort=False)
+    wide = wide.reindex(index=list(dict.fromkeys(grid["measure"])), columns=list(dict.fromkeys(grid["practice"])))
+    return wide.reset_index().rename(columns={"measure": "Measure"})
