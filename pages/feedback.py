@@ -4,10 +4,10 @@ the viewer may see person-level data for; figures on too few responses (federati
 import pandas as pd
 import streamlit as st
 
-from ui import charts, state, theme
+from ui import charts, state, theme, views
 from ui import data as shared
 from ui import training_feedback as tf
-from ui.format import describe_filters, format_value, metric_delta, month_label
+from ui.format import describe_filters, each_in_words, format_value, metric_delta, month_label
 from ui.guard import page_context
 from ui.text import plain
 
@@ -140,7 +140,8 @@ else:
             continue
         with col:
             st.markdown(f"**{res.indicator.name}**")
-            st.plotly_chart(charts.spc_figure(res, height=340), width="stretch", key=f"fft_spc_{key}")
+            st.plotly_chart(views.spc_chart(viewer, filters, res.indicator.code, None, 340), width="stretch",
+                            key=f"fft_spc_{key}")
             st.caption(charts.spc_caption(res))
             tf.chart_table(charts.spc_table(res), f"fft_{key}_spc.csv", "the control chart data",
                            f"dl_fft_spc_{key}", height=300)
@@ -158,7 +159,7 @@ else:
     st.plotly_chart(tf.fft_heatmap_for(viewer, filters, tuple(sorted(names.items()))), width="stretch",
                     key="fft_heatmap")
     pm_table = pd.DataFrame({
-        "Practice": pm["practice_name"], "Month": pm["month"].map(month_label), "Responses": pm["total"],
+        "Practice": pm["practice_name"], "Month": each_in_words(pm["month"]), "Responses": pm["total"],
         "% positive": pm["pct_positive"].round(1), "95% CI low": pm["positive_lower"].round(1),
         "95% CI high": pm["positive_upper"].round(1), "% negative": pm["pct_negative"].round(1),
         "Note": pm["note"],
@@ -337,7 +338,7 @@ else:
     else:
         detail_table = pd.DataFrame({
             "Reference": details["reference"], "Practice": details["practice_name"],
-            "Received": [tf.date_text(d) for d in details["received_on"]], "Category": details["category"],
+            "Received": each_in_words(details["received_on"], tf.date_text), "Category": details["category"],
             "Working days to acknowledge": [tf.num_text(v) for v in details["days_to_ack"]],
             f"Acknowledged in {ack_days} days": details["ack_in_time"],
             "Working days to resolve": [tf.num_text(v) for v in details["days_to_resolve"]],

@@ -4,7 +4,7 @@ role sees counts only."""
 import pandas as pd
 import streamlit as st
 
-from ui import charts, matrix_table, state
+from ui import charts, matrix_table, state, views
 from ui import data as shared
 from ui import training_feedback as tf
 from ui.format import day_label, describe_filters, format_value, metric_delta, month_label
@@ -146,7 +146,8 @@ st.caption("Monthly, measured at each month's end, with Making Data Count contro
            "real when a point falls outside the limits or a run or trend appears.")
 main = trends.get(cfg.screens.training[0]) if cfg.screens.training else None
 if main is not None:
-    st.plotly_chart(charts.spc_figure(main, title=main.indicator.name), width="stretch", key="spc_training")
+    st.plotly_chart(views.spc_chart(viewer, filters, main.indicator.code, main.indicator.name), width="stretch",
+                    key="spc_training")
     st.caption(charts.spc_caption(main))
     tf.chart_table(charts.spc_table(main), "training_compliance_spc.csv", "the control chart data",
                    "dl_spc_training", height=300)
@@ -157,7 +158,7 @@ for col, code in zip(pair, cfg.screens.training[1:]):
         continue
     with col:
         st.markdown(f"**{res.indicator.name}**")
-        st.plotly_chart(charts.spc_figure(res, height=340), width="stretch", key=f"spc_{code}")
+        st.plotly_chart(views.spc_chart(viewer, filters, code, None, 340), width="stretch", key=f"spc_{code}")
         st.caption(charts.spc_caption(res))
         tf.chart_table(charts.spc_table(res), f"{code.lower()}_spc.csv", "the control chart data",
                        f"dl_spc_{code}", height=300)

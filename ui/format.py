@@ -11,11 +11,18 @@ from data_layer.policy import words
 from data_layer.policy.words import day as day_label, day_time as day_time_label  # noqa: F401  (pages use them)
 
 __all__ = ["format_value", "describe_filters", "month_label", "metric_delta", "day_label", "day_time_label",
-           "interval_label", "period_label", "dates_in_words"]
+           "interval_label", "period_label", "dates_in_words", "each_in_words"]
 
 
 def month_label(d) -> str:
     return words.month(d)
+
+
+def each_in_words(values: pd.Series, words_of=month_label) -> pd.Series:
+    """``values.map(words_of)``, each distinct value written once (12,000 practice-months hold 60 months)."""
+    codes, uniques = pd.factorize(values)
+    written = [words_of(u) for u in uniques] + [words_of(None)]
+    return pd.Series([written[c] for c in codes], index=values.index, dtype=object)
 
 
 def interval_label(lower, upper, unit: str = "%") -> str:

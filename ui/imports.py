@@ -53,7 +53,18 @@ def run(upload, options: ImportOptions, viewer: Viewer, progress=None) -> import
     st.session_state.pop("_import_checks", None)
     if result.imported:
         st.cache_data.clear()  # every page's figures may have changed
+        forget_charts()
     return result
+
+
+def forget_charts() -> None:
+    """The charts kept per scope (cache_resource, which st.cache_data.clear() leaves alone) are drawn again from the
+    new figures, not shown as they were for up to the cache's ttl."""
+    from ui import feedback_ui, training_ui, views
+
+    for cached in (views.spc_chart, views.matrix_chart, feedback_ui.fft_heatmap_for,
+                   training_ui.compliance_heatmap_for, training_ui.practice_lines_for):
+        cached.clear()
 
 
 def size_words(size: int | None) -> str:

@@ -328,6 +328,14 @@ def wrap_name(name: str, width: int = 11) -> str:
 # ----------------------------------------------------------------------------------------------------------------
 # Charts
 # ----------------------------------------------------------------------------------------------------------------
+def shared_figure(builder):
+    """``builder`` with its figures kept for everyone whose page asks for the same one: keyed by the arguments (the
+    figures of the data, which decide the picture), held as objects (cache_resource) because a plotly figure is
+    slow to build and slower to unpickle. A figure is never changed after it is built, so sharing it is safe; a
+    builder that changes another builder's figure (``legacy_figure``) calls the unshared one."""
+    return st.cache_resource(ttl=TTL, max_entries=256, show_spinner=False)(builder)
+
+
 def _style(fig: go.Figure, title: str | None, height: int, y_title: str = "", x_title: str = "") -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=16, color=theme.NHS_DARK_BLUE)) if title else None,

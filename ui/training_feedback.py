@@ -59,23 +59,31 @@ from ui.feedback_ui import (
     comment_months,
     comment_themes,
     comments,
-    complaint_times_figure,
+    complaint_times_figure as _complaint_times_figure,
     complaints,
     fft_by_month,
     fft_by_practice,
     fft_heatmap,
     fft_heatmap_for,
-    fft_interval_figure,
+    fft_interval_figure as _fft_interval_figure,
     fft_practice_months,
     fft_trends,
-    legacy_figure,
+    legacy_figure as _legacy_figure,
     legacy_use,
-    modes_figure,
+    modes_figure as _modes_figure,
     readable_practices,
     response_modes,
     theme_names,
-    themes_figure,
+    themes_figure as _themes_figure,
 )
+from ui.page_common import shared_figure  # noqa: E402
+
+# the feedback page's figures, built once for everyone who asks for the same data
+complaint_times_figure = shared_figure(_complaint_times_figure)
+fft_interval_figure = shared_figure(_fft_interval_figure)
+legacy_figure = shared_figure(_legacy_figure)
+modes_figure = shared_figure(_modes_figure)
+themes_figure = shared_figure(_themes_figure)
 
 __all__ = [
     "RAG_SYMBOLS", "RAG_WORDS", "inert_figure", "FONT", "TTL", "_style", "chart_table", "csv_bytes", "date_text",
