@@ -199,9 +199,9 @@ else:
                         config={"displayModeBar": False})
     with st.container(key="narrow_matrix"):  # a phone: a table whose measure column stays while practices scroll
         st.html(matrix_table.matrix_html(views.matrix_page(grid, page)))
-    # the table shows the practices the heatmap shows; the CSV has every practice
+    # the table shows the practices the heatmap shows; the CSV (built when pressed) has every practice
     views.data_behind(views.matrix_wide(views.matrix_page(grid, page)), "practices_by_measure.csv", "matrix",
-                      download=views.matrix_wide(grid) if len(pages) > 1 else None,
+                      download=(lambda: views.matrix_wide(grid)) if len(pages) > 1 else None,
                       note=f"{pages[page]} here, as in the heatmap; the CSV has all of them." if len(pages) > 1
                       else "")
 

@@ -6,6 +6,8 @@ expander with its CSV download, and links that carry the chosen filters.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import re
 from datetime import date
 
@@ -237,11 +239,10 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def data_behind(df: pd.DataFrame, file_name: str, key: str, label: str = "Data behind this chart",
-                column_config: dict | None = None, expanded: bool = False, download: pd.DataFrame | None = None,
-                note: str = "") -> None:
-    """The table behind a chart, and a CSV download of exactly that table (or of ``download``, the whole of what a
-    chart shows part of at a time, ``note`` saying so)."""
-    whole = df if download is None else download
+                column_config: dict | None = None, expanded: bool = False,
+                download: Callable[[], pd.DataFrame] | None = None, note: str = "") -> None:
+    """The table behind a chart, and a CSV download of exactly that table (or of what ``download`` gives when the
+    button is pressed: the whole of what a chart shows part of at a time, ``note`` saying so)."""
     with st.expander(label, expanded=expanded, icon=":material/table:"):
         if note:
             st.caption(note)
@@ -251,7 +252,8 @@ def data_behind(df: pd.DataFrame, file_name: str, key: str, label: str = "Data b
             st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
                          height=min(36 * (len(df) + 1) + 2, 520))
         # built when clicked, not on every run of the page (a callable: Streamlit runs it on the click)
-        st.download_button("Download as CSV", lambda: csv_bytes(whole), file_name=file_name, mime="text/csv",
+        st.download_button("Download as CSV", lambda: csv_bytes(df if download is None else download()),
+                           file_name=file_name, mime="text/csv",
                            icon=":material/download:", key=f"dl_{key}")
 
 
